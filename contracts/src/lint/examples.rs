@@ -1,0 +1,102 @@
+//! Rules checking examples and defaults against their schemas (see
+//! [`super::instance`] for what is checked).
+
+use serde_json::{Map, Value};
+
+use super::instance::mismatch;
+use super::{Context, Hit};
+use crate::{pointer, refs, walk};
+
+/// Keywords that make an object a schema for `oas3-valid-schema-example`.
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "type",
+    "enum",
+    "properties",
+    "items",
+    "$ref",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "format",
+];
+
+/// Media type, parameter and header objects: `example` and each of
+/// `examples` against `schema`.
+pub(super) fn media(cx: &Context<'_>) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    walk::objects(cx.document, &mut |at, object| {
+        let Some(schema) = object.get("schema").filter(|schema| schema.is_object()) else {
+            return;
+        };
+        let mut check = |instance: &Value, instance_at: String| {
+            if let Some(why) = mismatch(cx.document, schema, instance) {
+                hits.push(Hit::new(instance_at, format!("the example does not match the schema: {why}")));
+            }
+        };
+        if let Some(example) = object.get("example") {
+            check(example, pointer::child(at, "example"));
+        }
+        let examples = object.get("examples").and_then(Value::as_object);
+        for name in examples.into_iter().flat_map(Map::keys) {
+            let example_at = pointer::child(&pointer::child(at, "examples"), name);
+            let Ok((_, example)) = refs::follow(cx.document, &example_at) else {
+                continue;
+            };
+            if let Some(value) = example.get("value") {
+                check(value, pointer::child(&example_at, "value"));
+            }
+        }
+    });
+    hits
+}
+
+/// Schema objects: `example` and `default` against the schema itself.
+pub(super) fn schema(cx: &Context<'_>) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    walk::objects(cx.document, &mut |at, object| {
+        let is_schema = SCHEMA_KEYWORDS.iter().any(|key| object.contains_key(*key))
+            && !object.contains_key("schema")
+            && !object.contains_key("in");
+        if !is_schema {
+            return;
+        }
+        let schema = Value::Object(object.clone());
+        for key in ["example", "default"] {
+            let Some(instance) = object.get(key) else {
+                continue;
+            };
+            if let Some(why) = mismatch(cx.document, &schema, instance) {
+                hits.push(Hit::new(pointer::child(at, key), format!("the {key} does not match the schema: {why}")));
+            }
+        }
+    });
+    hits
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::tests::{clean_with, hits};
+
+    #[test]
+    fn media_examples() {
+        let text = clean_with("example: {id: o-1, status: open}", "example: {id: o-1, status: lost}");
+        let found = hits(&text, "oas3-valid-media-example");
+        assert_eq!(found[0].0, "/paths/~1orders/get/responses/200/content/application~1json/example");
+        assert!(found[0].1.contains("at /status"), "{found:?}");
+
+        let named = "examples: {one: {value: {id: 5}}, two: {$ref: '#/components/examples/Two'}}";
+        let text = clean_with("example: {id: o-1, status: open}", named)
+            .replace("  schemas:\n", "  examples:\n    Two: {value: {id: o-2}}\n  schemas:\n");
+        let found = hits(&text, "oas3-valid-media-example");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/paths/~1orders/get/responses/200/content/application~1json/examples/one/value");
+    }
+
+    #[test]
+    fn schema_examples_and_defaults() {
+        let text = clean_with("default: open", "default: gone");
+        assert_eq!(hits(&text, "oas3-valid-schema-example")[0].0, "/components/schemas/Order/properties/status/default");
+        let text = clean_with("title: {type: string}", "title: {type: string, example: 42}");
+        assert_eq!(hits(&text, "oas3-valid-schema-example")[0].0, "/components/schemas/Problem/properties/title/example");
+    }
+}

@@ -1,0 +1,16 @@
+//! Canongate's data plane on Pingora, its operations endpoints and the `canongate` commands.
+//!
+//! [`server::run`] loads a gateway document into a [`runtime::Runtime`] and serves it with the
+//! [`proxy::Gateway`] `ProxyHttp`; [`reload`] swaps in new documents; [`ops`] answers health,
+//! readiness and metrics; [`commands`] holds the CLI subcommands, including the demo.
+
+pub mod commands;
+pub mod logging;
+pub mod metrics;
+pub mod ops;
+pub mod proxy;
+pub mod reload;
+pub mod respond;
+pub mod runtime;
+pub mod server;
+pub mod upstream;

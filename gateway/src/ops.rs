@@ -1,0 +1,113 @@
+//! The operations listener: `/healthz` (process alive), `/readyz` (serving, with the active
+//! revision and the last reload outcome) and `/metrics` (Prometheus text).
+//!
+//! Readiness means the proxy listener accepts connections: the first `/readyz` that finds it
+//! accepting records that, so orchestrators never route traffic to a gateway still binding.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use canongate_policy::problem::{self, Problem, ProblemKind};
+use http::{Response, StatusCode};
+use pingora::apps::http_app::ServeHttp;
+use pingora::protocols::http::ServerSession;
+use serde_json::json;
+
+use crate::metrics::Metrics;
+use crate::reload::ReloadStatus;
+use crate::runtime::SharedRuntime;
+
+/// The ops HTTP application.
+pub struct OpsApp {
+    runtime: SharedRuntime,
+    metrics: Arc<Metrics>,
+    reloads: Arc<ReloadStatus>,
+    proxy_address: SocketAddr,
+    proxy_accepting: AtomicBool,
+}
+
+impl OpsApp {
+    /// Serves health for the proxy listening on `proxy_address`.
+    pub fn new(
+        runtime: SharedRuntime,
+        metrics: Arc<Metrics>,
+        reloads: Arc<ReloadStatus>,
+        proxy_address: SocketAddr,
+    ) -> Self {
+        Self { runtime, metrics, reloads, proxy_address, proxy_accepting: AtomicBool::new(false) }
+    }
+
+    async fn proxy_is_accepting(&self) -> bool {
+        if self.proxy_accepting.load(Ordering::Relaxed) {
+            return true;
+        }
+        let accepting = tokio::net::TcpStream::connect(reachable(self.proxy_address)).await.is_ok();
+        self.proxy_accepting.store(accepting, Ordering::Relaxed);
+        accepting
+    }
+
+    async fn readiness(&self) -> Response<Vec<u8>> {
+        let runtime = self.runtime.load();
+        let accepting = self.proxy_is_accepting().await;
+        let body = json!({
+            "status": if accepting { "ready" } else { "starting" },
+            "revision": runtime.snapshot.revision,
+            "apis": runtime.snapshot.apis.iter().map(|api| json!({
+                "name": api.name,
+                "base_path": api.base_path,
+                "versions": api.versions.iter().map(|(label, lifecycle)| json!({
+                    "version": label, "lifecycle": lifecycle.as_str(),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "last_reload": self.reloads.to_json(),
+        });
+        let status = if accepting { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+        respond(status, "application/json", serde_json::to_vec_pretty(&body).unwrap_or_default())
+    }
+}
+
+/// A connectable form of a listening address (wildcards become loopback).
+fn reachable(address: SocketAddr) -> SocketAddr {
+    match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), address.port()),
+        _ => address,
+    }
+}
+
+fn respond(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .header(http::header::CONTENT_LENGTH, body.len())
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .body(body)
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl ServeHttp for OpsApp {
+    async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
+        let request = session.req_header();
+        if request.method != http::Method::GET && request.method != http::Method::HEAD {
+            let problem = Problem::new(ProblemKind::MethodNotAllowed, "the ops endpoints are read-only");
+            let mut response = respond(StatusCode::METHOD_NOT_ALLOWED, problem::CONTENT_TYPE, problem.to_json());
+            response.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static("GET, HEAD"));
+            return response;
+        }
+        match request.uri.path() {
+            "/healthz" => respond(StatusCode::OK, "application/json", br#"{"status":"ok"}"#.to_vec()),
+            "/readyz" => self.readiness().await,
+            "/metrics" => respond(StatusCode::OK, "text/plain; version=0.0.4", self.metrics.render()),
+            path => {
+                let problem = Problem::new(
+                    ProblemKind::NoRoute,
+                    format!("{path} is not an ops endpoint; try /healthz, /readyz or /metrics"),
+                );
+                respond(StatusCode::NOT_FOUND, problem::CONTENT_TYPE, problem.to_json())
+            }
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! The Pingora `ProxyHttp` of the data plane. It only sequences steps; the decisions live in
+//! `canongate-policy`.
+//!
+//! | phase | work |
+//! |---|---|
+//! | `new_ctx` | load the current runtime once (one atomic load) |
+//! | `early_request_filter` | request id, W3C trace context |
+//! | `request_filter` | request-head rules, route match, lifecycle |
+//! | `upstream_peer` | round-robin endpoint of the operation's system |
+//! | `upstream_request_filter` | canonical -> system path, `Host`, identity and trace headers |
+//! | `response_filter` | `X-Request-Id` |
+//! | `fail_to_proxy` | every failure becomes problem+json |
+//! | `logging` | access log and metrics |
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use canongate_policy::config::Lifecycle;
+use canongate_policy::framing;
+use canongate_policy::problem::{Problem, ProblemKind};
+use canongate_policy::routing::{OperationIndex, RouteMatch};
+use canongate_policy::snapshot::Operation;
+use canongate_policy::tracing_context::{self, TraceParent};
+use pingora::http::RequestHeader;
+use pingora::prelude::*;
+use pingora::proxy::{FailToProxy, ProxyHttp, Session};
+use pingora::{ErrorSource, ErrorType};
+
+use crate::metrics::{Metrics, RequestLabels};
+use crate::respond::{Connection, send_problem};
+use crate::runtime::{Runtime, SharedRuntime};
+
+/// The data-plane proxy.
+pub struct Gateway {
+    runtime: SharedRuntime,
+    metrics: Arc<Metrics>,
+}
+
+impl Gateway {
+    /// A proxy serving whatever runtime `runtime` holds at each request.
+    pub fn new(runtime: SharedRuntime, metrics: Arc<Metrics>) -> Self {
+        Self { runtime, metrics }
+    }
+}
+
+/// Per-request state shared across phases.
+pub struct RequestContext {
+    runtime: Arc<Runtime>,
+    started: Instant,
+    request_id: String,
+    trace: TraceParent,
+    operation: Option<OperationIndex>,
+    endpoint: Option<usize>,
+    connect_attempts: usize,
+    upstream_error: Option<&'static str>,
+}
+
+impl RequestContext {
+    fn operation(&self) -> Option<&Operation> {
+        self.operation.map(|index| self.runtime.snapshot.operation(index))
+    }
+}
+
+/// Whether the client sent (or announced) a body that nobody has read.
+fn has_request_body(session: &Session) -> bool {
+    let headers = &session.req_header().headers;
+    headers.contains_key(http::header::TRANSFER_ENCODING)
+        || headers
+            .get(http::header::CONTENT_LENGTH)
+            .is_some_and(|value| value.as_bytes() != b"0")
+}
+
+/// Connection handling after an early answer: never leave an unread body on a kept connection.
+fn after_early_answer(session: &Session) -> Connection {
+    if has_request_body(session) { Connection::Close } else { Connection::KeepAlive }
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = RequestContext;
+
+    fn new_ctx(&self) -> Self::CTX {
+        RequestContext {
+            runtime: self.runtime.load_full(),
+            started: Instant::now(),
+            request_id: String::new(),
+            trace: TraceParent::root(0, 0),
+            operation: None,
+            endpoint: None,
+            connect_attempts: 0,
+            upstream_error: None,
+        }
+    }
+
+    async fn early_request_filter(
+        &self,
+        session: &mut Session,
+        ctx: &mut Self::CTX,
+    ) -> Result<()> {
+        let headers = &session.req_header().headers;
+        ctx.request_id = match headers.get("x-request-id") {
+            Some(value) if tracing_context::is_acceptable_request_id(value.as_bytes()) => {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            }
+            _ => tracing_context::new_request_id(rand::random()),
+        };
+        let span_id = rand::random();
+        ctx.trace = match headers.get("traceparent").and_then(|v| TraceParent::parse(v.as_bytes())) {
+            Some(parent) => parent.child(span_id),
+            None => TraceParent::root(rand::random(), span_id),
+        };
+        Ok(())
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut Self::CTX) -> Result<bool> {
+        let snapshot = &ctx.runtime.snapshot;
+        let head = session.as_downstream().to_h1_raw();
+        if let Err(violation) = framing::check_request_head(&head, &snapshot.http) {
+            let problem =
+                Problem::new(ProblemKind::for_framing_status(violation.status), violation.detail);
+            send_problem(session, problem, &ctx.request_id, &[], Connection::Close).await?;
+            return Ok(true);
+        }
+        let request = session.req_header();
+        let path = request.uri.path();
+        let (problem, allow) = match snapshot.router.lookup(&request.method, path) {
+            RouteMatch::Found(index) => {
+                ctx.operation = Some(index);
+                let operation = snapshot.operation(index);
+                if operation.lifecycle != Lifecycle::Retired {
+                    return Ok(false);
+                }
+                let detail = format!(
+                    "{} {} was retired; see the API's current versions",
+                    operation.api, operation.version
+                );
+                (Problem::new(ProblemKind::VersionRetired, detail), None)
+            }
+            RouteMatch::MethodNotAllowed { allow } => {
+                let detail = format!("{} is not allowed on {path}; allowed: {allow}", request.method);
+                (Problem::new(ProblemKind::MethodNotAllowed, detail), Some(allow.to_owned()))
+            }
+            RouteMatch::NotFound => {
+                let detail = format!("{} {path} matches no operation of any served API", request.method);
+                (Problem::new(ProblemKind::NoRoute, detail), None)
+            }
+        };
+        let connection = after_early_answer(session);
+        let headers: Vec<(&'static str, &str)> =
+            allow.as_deref().map(|allow| ("allow", allow)).into_iter().collect();
+        send_problem(session, problem, &ctx.request_id, &headers, connection).await?;
+        Ok(true)
+    }
+
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        ctx: &mut Self::CTX,
+    ) -> Result<Box<HttpPeer>> {
+        let Some(operation) = ctx.operation() else {
+            return Error::e_explain(InternalError, "no operation was matched");
+        };
+        let (endpoint, peer) = ctx.runtime.peers[operation.system].next_peer();
+        ctx.endpoint = Some(endpoint);
+        ctx.connect_attempts += 1;
+        Ok(peer)
+    }
+
+    fn fail_to_connect(
+        &self,
+        _session: &mut Session,
+        _peer: &HttpPeer,
+        ctx: &mut Self::CTX,
+        mut error: Box<Error>,
+    ) -> Box<Error> {
+        // Nothing was sent yet, so another endpoint of the same system may be tried once each.
+        let endpoints = ctx.operation().map_or(0, |op| ctx.runtime.peers[op.system].len());
+        error.set_retry(ctx.connect_attempts < endpoints);
+        error
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream_request: &mut RequestHeader,
+        ctx: &mut Self::CTX,
+    ) -> Result<()> {
+        let (Some(operation), Some(endpoint)) = (ctx.operation(), ctx.endpoint) else {
+            return Error::e_explain(InternalError, "no operation was matched");
+        };
+        let system = &ctx.runtime.snapshot.systems[operation.system];
+        let uri = &session.req_header().uri;
+        let mut target = operation.upstream_path(uri.path());
+        if let Some(query) = uri.query() {
+            target.push('?');
+            target.push_str(query);
+        }
+        let target = http::Uri::try_from(target)
+            .or_err(InternalError, "rewritten path is not a valid URI")?;
+        upstream_request.set_uri(target);
+        let client_host = session
+            .req_header()
+            .headers
+            .get(http::header::HOST)
+            .cloned();
+        upstream_request.insert_header(http::header::HOST, &system.endpoints[endpoint].authority)?;
+        if let Some(host) = client_host {
+            upstream_request.insert_header("x-forwarded-host", host)?;
+        }
+        if let Some(client) = session.client_addr().and_then(|addr| addr.as_inet()) {
+            let forwarded = match upstream_request.headers.get("x-forwarded-for") {
+                Some(previous) => format!("{}, {}", String::from_utf8_lossy(previous.as_bytes()), client.ip()),
+                None => client.ip().to_string(),
+            };
+            upstream_request.insert_header("x-forwarded-for", forwarded)?;
+        }
+        upstream_request.insert_header("x-forwarded-proto", "http")?;
+        upstream_request.insert_header("x-request-id", &ctx.request_id)?;
+        upstream_request.insert_header("traceparent", ctx.trace.to_header())?;
+        Ok(())
+    }
+
+    async fn response_filter(
+        &self,
+        _session: &mut Session,
+        upstream_response: &mut pingora::http::ResponseHeader,
+        ctx: &mut Self::CTX,
+    ) -> Result<()> {
+        upstream_response.insert_header("x-request-id", &ctx.request_id)?;
+        Ok(())
+    }
+
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        error: &Error,
+        ctx: &mut Self::CTX,
+    ) -> FailToProxy {
+        let (kind, detail) = classify(error, ctx);
+        let Some(kind) = kind else {
+            return FailToProxy { error_code: 0, can_reuse_downstream: false };
+        };
+        let status = kind.status();
+        if session.response_written().is_none() {
+            let problem = Problem::new(kind, detail);
+            if let Err(write_error) =
+                send_problem(session, problem, &ctx.request_id, &[], Connection::Close).await
+            {
+                tracing::debug!(error = %write_error, "cannot send the error response");
+            }
+        }
+        FailToProxy { error_code: status, can_reuse_downstream: false }
+    }
+
+    async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut Self::CTX) {
+        let status = session.response_written().map_or(0, |response| response.status.as_u16());
+        let elapsed = ctx.started.elapsed();
+        let operation = ctx.operation();
+        let labels = operation.map_or(RequestLabels::UNMATCHED, |op| RequestLabels {
+            api: &op.api,
+            version: &op.version,
+            operation: &op.operation_id,
+        });
+        self.metrics.observe_request(labels, status, elapsed);
+        let upstream = match (operation, ctx.endpoint) {
+            (Some(op), Some(endpoint)) => ctx.runtime.peers[op.system].label(endpoint),
+            _ => "",
+        };
+        if let (Some(kind), Some(op)) = (ctx.upstream_error, operation) {
+            self.metrics.upstream_error(&ctx.runtime.snapshot.systems[op.system].name, kind);
+        }
+        let request = session.req_header();
+        tracing::info!(
+            target: "canongate::access",
+            request_id = %ctx.request_id,
+            method = %request.method,
+            path = request.uri.path(),
+            api = labels.api,
+            version = labels.version,
+            operation = labels.operation,
+            status,
+            upstream,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            trace_id = %format_args!("{:032x}", ctx.trace.trace_id),
+            error = error.map(|e| e.etype().as_str()).unwrap_or(""),
+        );
+    }
+}
+
+/// Maps a proxy failure to the problem the client gets (`None`: the client is gone).
+fn classify(error: &Error, ctx: &mut RequestContext) -> (Option<ProblemKind>, String) {
+    let system = ctx
+        .operation()
+        .map(|op| ctx.runtime.snapshot.systems[op.system].name.clone())
+        .unwrap_or_default();
+    match (error.esource(), error.etype()) {
+        (_, ErrorType::HTTPStatus(code)) if *code == 504 => {
+            ctx.upstream_error = Some("timeout");
+            (Some(ProblemKind::UpstreamTimeout), format!("system `{system}` did not answer in time"))
+        }
+        (ErrorSource::Upstream, ErrorType::ConnectTimedout) => {
+            ctx.upstream_error = Some("connect");
+            (
+                Some(ProblemKind::UpstreamUnavailable),
+                format!("system `{system}` did not accept a connection within the connect timeout"),
+            )
+        }
+        (
+            ErrorSource::Upstream,
+            ErrorType::ConnectRefused | ErrorType::ConnectNoRoute | ErrorType::ConnectError,
+        ) => {
+            ctx.upstream_error = Some("connect");
+            (Some(ProblemKind::UpstreamUnavailable), format!("system `{system}` refused the connection"))
+        }
+        (
+            ErrorSource::Upstream,
+            ErrorType::TLSHandshakeFailure
+            | ErrorType::TLSHandshakeTimedout
+            | ErrorType::InvalidCert
+            | ErrorType::HandshakeError,
+        ) => {
+            ctx.upstream_error = Some("tls");
+            (Some(ProblemKind::UpstreamUnavailable), format!("TLS with system `{system}` failed"))
+        }
+        (ErrorSource::Upstream, ErrorType::ReadTimedout | ErrorType::WriteTimedout) => {
+            ctx.upstream_error = Some("timeout");
+            (Some(ProblemKind::UpstreamTimeout), format!("system `{system}` did not answer in time"))
+        }
+        (ErrorSource::Upstream, _) => {
+            ctx.upstream_error = Some("protocol");
+            (
+                Some(ProblemKind::UpstreamUnavailable),
+                format!("system `{system}` sent an invalid or incomplete response"),
+            )
+        }
+        (
+            ErrorSource::Downstream,
+            ErrorType::ReadError | ErrorType::WriteError | ErrorType::ConnectionClosed,
+        ) => (None, String::new()),
+        (ErrorSource::Downstream, ErrorType::ReadTimedout) => (None, String::new()),
+        (ErrorSource::Downstream, _) => (
+            Some(ProblemKind::MalformedRequest),
+            "the request body is not framed correctly".to_owned(),
+        ),
+        _ => (Some(ProblemKind::Internal), "the gateway failed to handle the request".to_owned()),
+    }
+}

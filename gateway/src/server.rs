@@ -1,0 +1,75 @@
+//! Assembling and running the Pingora server: the proxy service, the ops service and the reload
+//! watcher around one shared runtime.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use pingora::server::Server;
+use pingora::server::configuration::{Opt, ServerConf};
+
+use crate::metrics::Metrics;
+use crate::ops::OpsApp;
+use crate::proxy::Gateway;
+use crate::reload::{self, ReloadStatus, Reloader};
+use crate::runtime;
+
+/// How the gateway process runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Worker threads of the proxy service.
+    pub threads: usize,
+    /// Poll the document's files at this interval and reload on change.
+    pub watch_interval: Option<Duration>,
+}
+
+/// Loads the document at `config`, then serves until a shutdown signal ends the process.
+///
+/// A document that cannot be loaded is returned as an error before anything listens.
+pub fn run(config: PathBuf, options: &ServeOptions) -> anyhow::Result<()> {
+    let initial = runtime::load(&config)?;
+    let listeners = initial.snapshot.listeners.clone();
+    let pool_size = initial.keepalive_pool_size().max(1);
+    let metrics = Arc::new(Metrics::new());
+    metrics.set_revision(&initial.snapshot.revision);
+    tracing::info!(
+        revision = %initial.snapshot.revision,
+        proxy = %listeners.proxy,
+        ops = %listeners.ops,
+        operations = initial.snapshot.operations.len(),
+        "gateway starting"
+    );
+    let shared = Arc::new(ArcSwap::from_pointee(initial));
+    let reloads = Arc::new(ReloadStatus::default());
+    reload::spawn(
+        Reloader::new(config, shared.clone(), metrics.clone(), reloads.clone()),
+        options.watch_interval,
+    )?;
+
+    let conf = ServerConf {
+        threads: options.threads.max(1),
+        work_stealing: false,
+        upstream_keepalive_pool_size: pool_size,
+        grace_period_seconds: Some(1),
+        graceful_shutdown_timeout_seconds: Some(5),
+        ..ServerConf::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(Opt::default(), conf);
+    server.bootstrap();
+
+    let mut proxy = pingora::proxy::http_proxy_service(
+        &server.configuration,
+        Gateway::new(shared.clone(), metrics.clone()),
+    );
+    proxy.add_tcp(&listeners.proxy.to_string());
+    let mut ops = pingora::services::listening::Service::new(
+        "ops".to_owned(),
+        OpsApp::new(shared, metrics, reloads, listeners.proxy),
+    );
+    ops.add_tcp(&listeners.ops.to_string());
+    ops.threads = Some(1);
+    server.add_service(proxy);
+    server.add_service(ops);
+    server.run_forever()
+}

@@ -1,0 +1,239 @@
+//! The gateway document (`GatewayConfig`): plain serde data, read from YAML.
+//!
+//! The same document is produced by the control plane and by GitOps files. Every struct refuses
+//! unknown fields, so a typo is an error with its location rather than a silently ignored key.
+//! [`load_file`]/[`parse`] only check the shape; [`crate::Snapshot::compile`] checks the meaning.
+
+mod load;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+pub use load::{ConfigError, load_file, parse};
+
+/// The whole gateway document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Label of this revision of the document; when absent, a hash of the document is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// Addresses the gateway listens on.
+    #[serde(default)]
+    pub listeners: Listeners,
+    /// Limits on the request head, enforced before routing.
+    #[serde(default)]
+    pub http: HttpLimits,
+    /// Back-end systems (CRM, ERP, shop, …) by name.
+    pub systems: IndexMap<String, SystemConfig>,
+    /// Canonical APIs by name; `/{name}/v{major}/…` is served unless `base_path` says otherwise.
+    pub apis: IndexMap<String, ApiConfig>,
+    /// Directory that relative contract and TLS paths are resolved against (the document's own
+    /// directory when read from a file).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// Where the document came from (its file name), for error messages.
+    #[serde(skip)]
+    pub origin: String,
+}
+
+/// Listening addresses. Changing them needs a restart; a reload keeps the bound sockets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listeners {
+    /// Address of the proxy listener serving the canonical APIs.
+    #[serde(default = "Listeners::default_proxy")]
+    pub proxy: SocketAddr,
+    /// Address of the operations listener (`/healthz`, `/readyz`, `/metrics`).
+    #[serde(default = "Listeners::default_ops")]
+    pub ops: SocketAddr,
+}
+
+impl Listeners {
+    fn default_proxy() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    }
+    fn default_ops() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 9901))
+    }
+}
+
+impl Default for Listeners {
+    fn default() -> Self {
+        Self { proxy: Self::default_proxy(), ops: Self::default_ops() }
+    }
+}
+
+/// Limits on what a client may send in the request head.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpLimits {
+    /// Longest request line accepted; longer ones get 414 URI Too Long.
+    #[serde(default = "HttpLimits::default_request_line")]
+    pub max_request_line_bytes: usize,
+    /// Largest request head (request line plus header fields); larger ones get 431.
+    #[serde(default = "HttpLimits::default_header_bytes")]
+    pub max_header_bytes: usize,
+}
+
+impl HttpLimits {
+    fn default_request_line() -> usize {
+        8 * 1024
+    }
+    fn default_header_bytes() -> usize {
+        32 * 1024
+    }
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_request_line_bytes: Self::default_request_line(),
+            max_header_bytes: Self::default_header_bytes(),
+        }
+    }
+}
+
+/// A back-end system that serves one or more canonical API versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemConfig {
+    /// Base URLs (`http://host:port` or `https://host:port`), used round-robin.
+    pub base_urls: Vec<String>,
+    /// Longest wait for a TCP (and TLS) connection; past it the client gets 502.
+    #[serde(default = "SystemConfig::default_connect_timeout", with = "crate::duration")]
+    pub connect_timeout: Duration,
+    /// Longest wait for each read from the system; past it the client gets 504.
+    #[serde(default = "SystemConfig::default_read_timeout", with = "crate::duration")]
+    pub read_timeout: Duration,
+    /// Longest wait for each write to the system.
+    #[serde(default = "SystemConfig::default_write_timeout", with = "crate::duration")]
+    pub write_timeout: Duration,
+    /// TLS settings for `https` base URLs.
+    #[serde(default)]
+    pub tls: TlsConfig,
+    /// Connection reuse towards this system.
+    #[serde(default)]
+    pub keepalive: KeepaliveConfig,
+}
+
+impl SystemConfig {
+    fn default_connect_timeout() -> Duration {
+        Duration::from_secs(2)
+    }
+    fn default_read_timeout() -> Duration {
+        Duration::from_secs(30)
+    }
+    fn default_write_timeout() -> Duration {
+        Duration::from_secs(30)
+    }
+}
+
+/// TLS towards a system.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Server name sent in SNI and checked against the certificate; defaults to the URL's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    /// PEM file with the CA certificates to trust instead of the built-in web roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Skip certificate and host-name verification (for test systems only).
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+/// Idle-connection reuse towards a system.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeepaliveConfig {
+    /// Idle connections kept for this system. The gateway's connection pool is one shared LRU
+    /// whose capacity is the sum over all systems; `0` disables reuse for this system.
+    #[serde(default = "KeepaliveConfig::default_pool_size")]
+    pub pool_size: usize,
+    /// How long an idle connection is kept before it is closed.
+    #[serde(default = "KeepaliveConfig::default_idle_timeout", with = "crate::duration")]
+    pub idle_timeout: Duration,
+}
+
+impl KeepaliveConfig {
+    fn default_pool_size() -> usize {
+        128
+    }
+    fn default_idle_timeout() -> Duration {
+        Duration::from_secs(60)
+    }
+}
+
+impl Default for KeepaliveConfig {
+    fn default() -> Self {
+        Self { pool_size: Self::default_pool_size(), idle_timeout: Self::default_idle_timeout() }
+    }
+}
+
+/// A canonical API and its versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Path prefix of the API; defaults to `/{api name}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_path: Option<String>,
+    /// The API's versions, one per major version.
+    pub versions: Vec<ApiVersionConfig>,
+}
+
+/// One major version of a canonical API, bound to the system that serves it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiVersionConfig {
+    /// OpenAPI 3.0 contract file (YAML or JSON); its `info.version` gives the major version.
+    pub contract: PathBuf,
+    /// Where the version is in its life; only `published` and `deprecated` versions are served.
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+    /// The system serving this version and where the API lives on it.
+    pub backend: BackendBinding,
+}
+
+/// Lifecycle state of a contract version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifecycle {
+    /// Being written; never routed.
+    Draft,
+    /// Served.
+    #[default]
+    Published,
+    /// Served, announced for removal.
+    Deprecated,
+    /// No longer served: requests get 410 Gone.
+    Retired,
+}
+
+impl Lifecycle {
+    /// The state's name as written in the document.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Deprecated => "deprecated",
+            Self::Retired => "retired",
+        }
+    }
+}
+
+/// Binding of an API version to a system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendBinding {
+    /// Name of a system in `systems`.
+    pub system: String,
+    /// Path on the system that replaces `/{api}/v{major}`; empty keeps the contract path as is.
+    #[serde(default)]
+    pub path_prefix: String,
+}

@@ -1,0 +1,139 @@
+//! Reading the gateway document from YAML, with the location of every shape error.
+
+use std::path::{Path, PathBuf};
+
+use super::GatewayConfig;
+
+/// A document that could not be read or does not have the document's shape.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{}: cannot read the gateway document: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Malformed YAML, an unknown field, a missing field or a value of the wrong type.
+    #[error("{origin}:{line}:{column}: {path}: {message}")]
+    Shape {
+        /// File name or label of the document.
+        origin: String,
+        /// 1-based line of the fault (0 when unknown).
+        line: usize,
+        /// 1-based column of the fault (0 when unknown).
+        column: usize,
+        /// Field path of the fault, e.g. `apis.inventory.versions[0].lifecycle`.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads and parses a gateway document; relative paths in it resolve against its directory.
+pub fn load_file(path: &Path) -> Result<GatewayConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse(&path.display().to_string(), &text, base_dir)
+}
+
+/// Parses a gateway document from YAML text; `origin` names it in errors.
+pub fn parse(origin: &str, text: &str, base_dir: PathBuf) -> Result<GatewayConfig, ConfigError> {
+    let deserializer = serde_norway::Deserializer::from_str(text);
+    let mut config: GatewayConfig =
+        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let path = match error.path().to_string() {
+                p if p == "." => "(document)".to_owned(),
+                p => p,
+            };
+            let inner = error.into_inner();
+            let (line, column) =
+                inner.location().map_or((0, 0), |location| (location.line(), location.column()));
+            ConfigError::Shape {
+                origin: origin.to_owned(),
+                line,
+                column,
+                path,
+                message: strip_location_suffix(&inner.to_string()),
+            }
+        })?;
+    config.base_dir = base_dir;
+    config.origin = origin.to_owned();
+    Ok(config)
+}
+
+/// serde_norway appends " at line L column C" to its messages; the error carries those apart.
+fn strip_location_suffix(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape_error(text: &str) -> (usize, String, String) {
+        match parse("gw.yaml", text, PathBuf::new()).unwrap_err() {
+            ConfigError::Shape { line, path, message, .. } => (line, path, message),
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn parses_a_minimal_document_with_defaults() {
+        let config = parse(
+            "gw.yaml",
+            "systems:\n  erp:\n    base_urls: [http://127.0.0.1:1]\napis:\n  inventory:\n    versions:\n      - contract: inventory.yaml\n        backend: {system: erp}\n",
+            PathBuf::from("/etc/canongate"),
+        )
+        .unwrap();
+        assert_eq!(config.systems["erp"].connect_timeout.as_secs(), 2);
+        assert_eq!(config.apis["inventory"].versions[0].lifecycle, super::super::Lifecycle::Published);
+        assert_eq!(config.base_dir, PathBuf::from("/etc/canongate"));
+        assert_eq!(config.listeners.ops.port(), 9901);
+    }
+
+    #[test]
+    fn unknown_field_names_its_path_and_line() {
+        let (line, path, message) = shape_error(
+            "systems:\n  erp:\n    base_urls: [http://127.0.0.1:1]\n    timeout: 2s\napis: {}\n",
+        );
+        assert_eq!(line, 4);
+        assert_eq!(path, "systems.erp");
+        assert!(message.contains("unknown field `timeout`"), "{message}");
+    }
+
+    #[test]
+    fn bad_enum_value_and_bad_duration_are_located() {
+        let (_, path, message) = shape_error(
+            "systems: {}\napis:\n  a:\n    versions:\n      - contract: a.yaml\n        lifecycle: live\n        backend: {system: erp}\n",
+        );
+        assert_eq!(path, "apis.a.versions[0].lifecycle");
+        assert!(message.contains("unknown variant `live`"), "{message}");
+
+        let (_, path, message) = shape_error(
+            "systems:\n  erp:\n    base_urls: []\n    read_timeout: 10\napis: {}\n",
+        );
+        assert_eq!(path, "systems.erp.read_timeout");
+        assert!(message.contains("no unit"), "{message}");
+    }
+
+    #[test]
+    fn malformed_yaml_and_missing_sections_are_refused() {
+        let (line, _, _) = shape_error("systems: {\napis: [\n");
+        assert!(line > 0);
+        let (_, path, message) = shape_error("systems: {}\n");
+        assert_eq!(path, "(document)");
+        assert!(message.contains("missing field `apis`"), "{message}");
+    }
+
+    #[test]
+    fn unreadable_file_names_the_file() {
+        let error = load_file(Path::new("/nonexistent/gw.yaml")).unwrap_err();
+        assert!(error.to_string().starts_with("/nonexistent/gw.yaml: cannot read"));
+    }
+}

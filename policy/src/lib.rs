@@ -1,0 +1,15 @@
+//! Canongate's policy layer: the gateway document, its compilation into a [`Snapshot`], and the
+//! pure per-request decisions the data plane sequences (routing, request-head rules, request
+//! identity, problem details). Nothing here touches a socket, so every decision is unit-tested
+//! and benchmarked without a network.
+
+pub mod config;
+pub mod duration;
+pub mod framing;
+pub mod problem;
+pub mod routing;
+pub mod snapshot;
+pub mod tracing_context;
+
+pub use config::GatewayConfig;
+pub use snapshot::{CompileError, Snapshot};

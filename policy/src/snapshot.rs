@@ -1,0 +1,306 @@
+//! `Snapshot::compile`: the gateway document turned into the hot-path form.
+//!
+//! Compilation loads every contract, resolves systems to socket addresses, builds the route tree
+//! and checks every cross-reference. It reports every problem it finds, each with its location
+//! in the document; a document with any problem yields no snapshot, so a running gateway keeps
+//! the one it has.
+
+mod systems;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use canongate_contracts::Contract;
+
+use crate::config::{GatewayConfig, HttpLimits, Lifecycle, Listeners};
+use crate::routing::{OperationIndex, RouteError, Router, RouterBuilder};
+
+pub use systems::{Endpoint, System, SystemIndex};
+
+/// One problem found while compiling, with its place in the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Field path in the document, e.g. `apis.inventory.versions[0].backend.system`.
+    pub location: String,
+    /// What is wrong there.
+    pub message: String,
+}
+
+/// The document was refused; every problem is listed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", render(.origin, .problems))]
+pub struct CompileError {
+    /// File name or label of the document.
+    pub origin: String,
+    /// All problems found, in document order.
+    pub problems: Vec<Diagnostic>,
+}
+
+fn render(origin: &str, problems: &[Diagnostic]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{origin}: {}: {}", p.location, p.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A served (or retired) operation of one API version.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// API name, e.g. `inventory`.
+    pub api: Arc<str>,
+    /// Version label, e.g. `v1`.
+    pub version: Arc<str>,
+    /// The contract's `info.version`, e.g. `1.4.0`.
+    pub contract_version: Arc<str>,
+    /// The contract's operationId.
+    pub operation_id: Arc<str>,
+    /// Canonical path template, e.g. `/inventory/v1/stock-levels/{stockLevelId}`.
+    pub template: String,
+    /// Lifecycle of the version.
+    pub lifecycle: Lifecycle,
+    /// The system serving it.
+    pub system: SystemIndex,
+    /// Path on the system replacing the canonical prefix.
+    pub upstream_prefix: String,
+    /// Length of the canonical prefix (`{base_path}/v{major}`) of every matching request path.
+    pub canonical_prefix_len: usize,
+}
+
+impl Operation {
+    /// The path to send to the system for a canonical request path (query excluded).
+    pub fn upstream_path(&self, canonical_path: &str) -> String {
+        let rest = canonical_path.get(self.canonical_prefix_len..).unwrap_or_default();
+        let mut path = String::with_capacity(self.upstream_prefix.len() + rest.len());
+        path.push_str(&self.upstream_prefix);
+        path.push_str(rest);
+        if path.is_empty() {
+            path.push('/');
+        }
+        path
+    }
+}
+
+/// A served API and its versions, for listings such as readiness and 404 hints.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// API name.
+    pub name: String,
+    /// Path prefix.
+    pub base_path: String,
+    /// `(label, lifecycle)` of each version, e.g. `("v1", Published)`.
+    pub versions: Vec<(String, Lifecycle)>,
+}
+
+/// The compiled, immutable form of a gateway document that the data plane runs.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Revision label (the document's, or a hash of the document and its contracts).
+    pub revision: String,
+    /// Listening addresses the document asks for.
+    pub listeners: Listeners,
+    /// Request-head limits.
+    pub http: HttpLimits,
+    /// Systems, indexed by [`SystemIndex`].
+    pub systems: Vec<System>,
+    /// APIs in document order.
+    pub apis: Vec<Api>,
+    /// Operations, indexed by [`OperationIndex`].
+    pub operations: Vec<Operation>,
+    /// The route tree.
+    pub router: Router,
+}
+
+impl Snapshot {
+    /// Compiles a document, loading its contracts from the file system.
+    pub fn compile(config: &GatewayConfig) -> Result<Self, CompileError> {
+        let mut problems = Vec::new();
+        let mut report = |location: String, message: String| {
+            problems.push(Diagnostic { location, message });
+        };
+        let mut fingerprint = Fingerprint::default();
+        fingerprint.add(serde_json::to_string(config).unwrap_or_default().as_bytes());
+
+        let systems = systems::compile(config, &mut report);
+        let mut apis = Vec::new();
+        let mut operations = Vec::new();
+        let mut routes = RouterBuilder::default();
+        let mut route_owners: Vec<String> = Vec::new();
+
+        for (api_name, api) in &config.apis {
+            let at = format!("apis.{api_name}");
+            if !is_name(api_name) {
+                report(at.clone(), "API names use lower-case letters, digits and `-`".into());
+            }
+            let base_path = api.base_path.clone().unwrap_or_else(|| format!("/{api_name}"));
+            if let Err(message) = check_path_prefix(&base_path, false) {
+                report(format!("{at}.base_path"), message);
+            }
+            if api.versions.is_empty() {
+                report(format!("{at}.versions"), "an API needs at least one version".into());
+            }
+            let mut versions = Vec::new();
+            for (index, version) in api.versions.iter().enumerate() {
+                let at = format!("{at}.versions[{index}]");
+                let contract = match load_contract(&config.base_dir, &version.contract) {
+                    Ok(contract) => contract,
+                    Err(messages) => {
+                        for message in messages {
+                            report(format!("{at}.contract"), message);
+                        }
+                        continue;
+                    }
+                };
+                fingerprint.add(contract.document.to_string().as_bytes());
+                let label = format!("v{}", contract.major);
+                if versions.iter().any(|(existing, _)| *existing == label) {
+                    report(
+                        format!("{at}.contract"),
+                        format!(
+                            "{} is version {}, but {api_name} already has a {label}",
+                            version.contract.display(),
+                            contract.version
+                        ),
+                    );
+                    continue;
+                }
+                versions.push((label.clone(), version.lifecycle));
+                let system = systems.index_of(&version.backend.system);
+                if system.is_none() {
+                    report(
+                        format!("{at}.backend.system"),
+                        format!(
+                            "unknown system `{}` (known: {})",
+                            version.backend.system,
+                            systems.names().join(", ")
+                        ),
+                    );
+                }
+                if let Err(message) = check_path_prefix(&version.backend.path_prefix, true) {
+                    report(format!("{at}.backend.path_prefix"), message);
+                }
+                let (Some(system), Lifecycle::Published | Lifecycle::Deprecated | Lifecycle::Retired) =
+                    (system, version.lifecycle)
+                else {
+                    continue;
+                };
+                let canonical_prefix = format!("{base_path}/{label}");
+                let api_label: Arc<str> = api_name.as_str().into();
+                let version_label: Arc<str> = label.as_str().into();
+                let contract_version: Arc<str> = contract.version.as_str().into();
+                for operation in &contract.operations {
+                    let template = format!("{canonical_prefix}{}", operation.path);
+                    let method = http::Method::from_bytes(operation.method.as_str().as_bytes())
+                        .unwrap_or(http::Method::GET);
+                    let index = operations.len() as OperationIndex;
+                    let owner = format!("{api_name} {label} {}", operation.operation_id);
+                    if let Err(error) = routes.add(&method, &template, index) {
+                        let message = match &error {
+                            RouteError::Duplicate { holder, .. } => format!(
+                                "{error}: {} and {owner} claim the same route",
+                                route_owners[*holder as usize]
+                            ),
+                            _ => error.to_string(),
+                        };
+                        report(format!("{at}.contract"), message);
+                        continue;
+                    }
+                    route_owners.push(owner);
+                    operations.push(Operation {
+                        api: api_label.clone(),
+                        version: version_label.clone(),
+                        contract_version: contract_version.clone(),
+                        operation_id: operation.operation_id.as_str().into(),
+                        template,
+                        lifecycle: version.lifecycle,
+                        system,
+                        upstream_prefix: version.backend.path_prefix.clone(),
+                        canonical_prefix_len: canonical_prefix.len(),
+                    });
+                }
+            }
+            apis.push(Api { name: api_name.clone(), base_path, versions });
+        }
+
+        let (router, conflicts) = routes.build();
+        for conflict in conflicts {
+            report("apis".into(), format!("two APIs claim the same route: {conflict}"));
+        }
+        if !problems.is_empty() {
+            return Err(CompileError { origin: config.origin.clone(), problems });
+        }
+        Ok(Snapshot {
+            revision: config.revision.clone().unwrap_or_else(|| fingerprint.revision()),
+            listeners: config.listeners.clone(),
+            http: config.http,
+            systems: systems.into_vec(),
+            apis,
+            operations,
+            router,
+        })
+    }
+
+    /// The operation at `index`.
+    pub fn operation(&self, index: OperationIndex) -> &Operation {
+        &self.operations[index as usize]
+    }
+}
+
+fn load_contract(base_dir: &Path, file: &Path) -> Result<Contract, Vec<String>> {
+    let path = base_dir.join(file);
+    canongate_contracts::load_file(&path)
+        .map_err(|error| error.problems.iter().map(ToString::to_string).collect())
+}
+
+/// `true` for names made of lower-case ASCII letters, digits and `-`, starting with a letter.
+pub(crate) fn is_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Checks a path prefix: `/seg/seg`, no trailing slash, unreserved characters only.
+fn check_path_prefix(prefix: &str, may_be_empty: bool) -> Result<(), String> {
+    if prefix.is_empty() {
+        return if may_be_empty { Ok(()) } else { Err("must not be empty".into()) };
+    }
+    if !prefix.starts_with('/') || prefix.ends_with('/') {
+        return Err(format!("`{prefix}` must start with `/` and not end with `/`"));
+    }
+    let valid_segment = |segment: &str| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    };
+    if prefix[1..].split('/').all(valid_segment) {
+        Ok(())
+    } else {
+        Err(format!("`{prefix}` may only hold non-empty segments of letters, digits and `-._~`"))
+    }
+}
+
+/// FNV-1a over the document and its contracts: a stable revision label when none is given.
+#[derive(Debug)]
+struct Fingerprint(u64);
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fingerprint {
+    fn add(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn revision(&self) -> String {
+        format!("fnv-{:016x}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests;

