@@ -4,6 +4,7 @@
 //! concern into a [`Problems`] collector; the loader then fills in the YAML
 //! line of each pointer and returns them all at once as a [`LoadError`].
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::Serialize;
@@ -55,7 +56,7 @@ impl fmt::Display for Problem {
 }
 
 /// The kinds of problem the loader reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ProblemKind {
     /// The file could not be read.
@@ -182,6 +183,7 @@ fn unsupported_version(found: &str) -> String {
 pub(crate) struct Problems {
     origin: String,
     list: Vec<Problem>,
+    seen: HashSet<(String, ProblemKind)>,
 }
 
 impl Problems {
@@ -189,6 +191,7 @@ impl Problems {
         Self {
             origin: origin.to_owned(),
             list: Vec::new(),
+            seen: HashSet::new(),
         }
     }
 
@@ -198,9 +201,14 @@ impl Problems {
     }
 
     /// Records a problem whose line is already known.
-    pub(crate) fn push_at(&mut self, pointer: impl Into<String>, line: Option<usize>, kind: ProblemKind) {
+    pub(crate) fn push_at(
+        &mut self,
+        pointer: impl Into<String>,
+        line: Option<usize>,
+        kind: ProblemKind,
+    ) {
         let pointer = pointer.into();
-        if self.list.iter().any(|p| p.pointer == pointer && p.kind == kind) {
+        if !self.seen.insert((pointer.clone(), kind.clone())) {
             return;
         }
         self.list.push(Problem {
@@ -249,8 +257,13 @@ mod tests {
         let v31 = ProblemKind::UnsupportedVersion {
             found: "3.1.0".into(),
         };
-        assert!(v31.to_string().contains("OpenAPI 3.1 is not supported yet; use 3.0.x"));
-        let v2 = ProblemKind::UnsupportedVersion { found: "2.0".into() };
+        assert!(
+            v31.to_string()
+                .contains("OpenAPI 3.1 is not supported yet; use 3.0.x")
+        );
+        let v2 = ProblemKind::UnsupportedVersion {
+            found: "2.0".into(),
+        };
         assert!(v2.to_string().contains("Swagger"));
     }
 }

@@ -159,11 +159,19 @@ impl Reader<'_> {
         let mut owners = Vec::new();
         for (at, item) in self.list(block, "field-owners") {
             let Some(entry) = item.as_object() else {
-                self.fail(&at, "field-owners", "each entry must be a mapping with `pointer` and `system`");
+                self.fail(
+                    &at,
+                    "field-owners",
+                    "each entry must be a mapping with `pointer` and `system`",
+                );
                 continue;
             };
-            for key in entry.keys().filter(|key| !matches!(key.as_str(), "pointer" | "system")) {
-                let message = format!("unknown key `{key}` in a field owner; expected pointer, system");
+            for key in entry
+                .keys()
+                .filter(|key| !matches!(key.as_str(), "pointer" | "system"))
+            {
+                let message =
+                    format!("unknown key `{key}` in a field owner; expected pointer, system");
                 self.fail(&pointer::child(&at, key), "field-owners", &message);
             }
             let field_pointer = match entry.get("pointer").map(|value| (value, value.as_str())) {
@@ -235,7 +243,10 @@ mod tests {
     fn a_missing_block_is_reported() {
         let mut problems = Problems::new("t");
         assert!(read(&json!({"openapi": "3.0.3"}), &mut problems).is_none());
-        assert_eq!(problems.finish(|_| None)[0].kind, ProblemKind::MissingGovernance);
+        assert_eq!(
+            problems.finish(|_| None)[0].kind,
+            ProblemKind::MissingGovernance
+        );
     }
 
     #[test]
@@ -263,7 +274,10 @@ mod tests {
                 ("/x-canongate", "system-of-record".to_owned()),
                 ("/x-canongate/writers", "writers".to_owned()),
                 ("/x-canongate/field-owners/0/why", "field-owners".to_owned()),
-                ("/x-canongate/field-owners/0/pointer", "field-owners".to_owned()),
+                (
+                    "/x-canongate/field-owners/0/pointer",
+                    "field-owners".to_owned()
+                ),
                 ("/x-canongate/field-owners/1", "field-owners".to_owned()),
             ]
         );

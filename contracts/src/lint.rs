@@ -1,5 +1,10 @@
-//! Contract lint: the error-level rules of Spectral's `oas` ruleset that
-//! matter to a gateway, a few of its warnings, and Canongate's own rules.
+//! Contract lint: the error-level rules of Spectral's `oas` ruleset, the
+//! warnings of it that matter to a gateway, and Canongate's own rules.
+//!
+//! Default severities are Spectral's, raised to error where a violation
+//! breaks routing, validation or authorization at the gateway (query strings
+//! or trailing slashes in paths, repeated or mistyped enum values, repeated
+//! parameters, no success response, undefined security schemes or scopes).
 //!
 //! Every rule has a stable kebab-case id and a default severity, listed in
 //! one table ([`rules`]). Problems found while loading become findings of the
@@ -92,7 +97,10 @@ impl LintReport {
 
     /// The number of findings of `severity`.
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
     }
 
     /// One line per finding, `origin:line: severity rule pointer — message`
@@ -166,7 +174,12 @@ impl Hit {
     }
 }
 
-const fn rule(id: &'static str, severity: Severity, description: &'static str, check: Check) -> Rule {
+const fn rule(
+    id: &'static str,
+    severity: Severity,
+    description: &'static str,
+    check: Check,
+) -> Rule {
     Rule {
         id,
         severity,
@@ -175,6 +188,7 @@ const fn rule(id: &'static str, severity: Severity, description: &'static str, c
     }
 }
 
+#[rustfmt::skip]
 static RULES: &[Rule] = &[
     rule("parser", Error, "The document is well-formed YAML or JSON without duplicate keys.", Load),
     rule("oas3-schema", Error, "The document is OpenAPI 3.0.x and has the shape the specification requires.", Load),
@@ -219,7 +233,10 @@ pub fn rules() -> &'static [Rule] {
 }
 
 fn severity_of(id: &str) -> Severity {
-    RULES.iter().find(|rule| rule.id == id).map_or(Error, |rule| rule.severity)
+    RULES
+        .iter()
+        .find(|rule| rule.id == id)
+        .map_or(Error, |rule| rule.severity)
 }
 
 /// Lints a contract given as YAML or JSON `bytes`; never fails: problems
@@ -397,11 +414,17 @@ components:
     fn rule_ids_are_unique_kebab_case() {
         for (i, rule) in RULES.iter().enumerate() {
             assert!(
-                rule.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.$".contains(&b)),
+                rule.id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.$".contains(&b)),
                 "{}",
                 rule.id
             );
-            assert!(RULES[..i].iter().all(|other| other.id != rule.id), "{} twice", rule.id);
+            assert!(
+                RULES[..i].iter().all(|other| other.id != rule.id),
+                "{} twice",
+                rule.id
+            );
         }
     }
 
@@ -426,7 +449,11 @@ components:
         assert_eq!(report.findings[0].rule, "oas3-schema");
         assert_eq!(report.findings[0].line, Some(1));
         assert!(report.has_errors());
-        assert!(report.render_text().starts_with("t.yaml:1: error oas3-schema /openapi — OpenAPI 3.1"));
+        assert!(
+            report
+                .render_text()
+                .starts_with("t.yaml:1: error oas3-schema /openapi — OpenAPI 3.1")
+        );
 
         let report = lint("a: [");
         assert_eq!(report.findings[0].rule, "parser");
@@ -447,6 +474,9 @@ components:
     #[test]
     fn severities_display_lowercase() {
         assert_eq!(Severity::Hint.to_string(), "hint");
-        assert_eq!(serde_json::to_value(Severity::Warning).ok(), Some(Value::from("warning")));
+        assert_eq!(
+            serde_json::to_value(Severity::Warning).ok(),
+            Some(Value::from("warning"))
+        );
     }
 }

@@ -46,11 +46,16 @@ pub(crate) fn analyze(origin: &str, bytes: &[u8]) -> Analysis {
             let version = openapi.info.version.clone();
             let major = semver::major(&version);
             if major.is_none() {
-                let kind = ProblemKind::InvalidVersion { found: version.clone() };
+                let kind = ProblemKind::InvalidVersion {
+                    found: version.clone(),
+                };
                 problems.push("/info/version", kind);
             }
             let operations = normalize::operations(&source.document, openapi, &mut problems);
-            (Some((openapi.info.title.clone(), version, major)), Some(operations))
+            (
+                Some((openapi.info.title.clone(), version, major)),
+                Some(operations),
+            )
         }
         None => (None, None),
     };
@@ -70,19 +75,20 @@ impl Analysis {
     /// The contract, or every problem found.
     pub(crate) fn into_contract(self) -> Result<Contract, LoadError> {
         match (self.document, self.governance, self.info, self.operations) {
-            (Some(document), Some(governance), Some((title, version, Some(major))), Some(operations))
-                if self.problems.is_empty() =>
-            {
-                Ok(Contract {
-                    origin: self.origin,
-                    title,
-                    version,
-                    major,
-                    governance,
-                    operations,
-                    document,
-                })
-            }
+            (
+                Some(document),
+                Some(governance),
+                Some((title, version, Some(major))),
+                Some(operations),
+            ) if self.problems.is_empty() => Ok(Contract {
+                origin: self.origin,
+                title,
+                version,
+                major,
+                governance,
+                operations,
+                document,
+            }),
             _ => Err(LoadError {
                 problems: self.problems,
             }),
@@ -117,10 +123,23 @@ mod tests {
         let text = format!(
             "{HEAD}security: [{{key: []}}]\npaths:\n  /orders/{{orderId}}:\n    parameters:\n      - {{$ref: '#/components/parameters/OrderId'}}\n    get:\n      operationId: getOrder\n      summary: One order\n      parameters:\n        - {{name: orderId, in: path, required: true, schema: {{type: integer}}}}\n        - {{name: expand, in: query, style: form, explode: false, schema: {{type: string}}}}\n      responses:\n        '200':\n          description: ok\n          headers: {{ETag: {{schema: {{type: string}}}}}}\n          content: {{application/json: {{schema: {{$ref: '#/components/schemas/Order'}}}}}}\n        default: {{$ref: '#/components/responses/Problem'}}\n    delete:\n      operationId: deleteOrder\n      deprecated: true\n      security: []\n      responses: {{'204': {{description: gone}}}}\ncomponents:\n  parameters:\n    OrderId: {{name: orderId, in: path, required: true, schema: {{type: string}}}}\n  responses:\n    Problem: {{description: problem, content: {{application/problem+json: {{}}}}}}\n  schemas:\n    Order: {{type: object, properties: {{parent: {{$ref: '#/components/schemas/Order'}}}}}}\n"
         );
-        let contract = analyze("t.yaml", text.as_bytes()).into_contract().expect("valid");
-        assert_eq!((contract.title.as_str(), contract.version.as_str(), contract.major), ("T", "1.0.0", 1));
+        let contract = analyze("t.yaml", text.as_bytes())
+            .into_contract()
+            .expect("valid");
+        assert_eq!(
+            (
+                contract.title.as_str(),
+                contract.version.as_str(),
+                contract.major
+            ),
+            ("T", "1.0.0", 1)
+        );
         assert_eq!(contract.governance.system_of_record, "erp");
-        let ids: Vec<&str> = contract.operations.iter().map(|op| op.operation_id.as_str()).collect();
+        let ids: Vec<&str> = contract
+            .operations
+            .iter()
+            .map(|op| op.operation_id.as_str())
+            .collect();
         assert_eq!(ids, ["getOrder", "deleteOrder"]);
 
         let get = &contract.operations[0];
@@ -128,8 +147,15 @@ mod tests {
         assert_eq!(get.path, "/orders/{orderId}");
         assert_eq!(get.pointer, "/paths/~1orders~1{orderId}/get");
         assert_eq!(get.summary.as_deref(), Some("One order"));
-        assert_eq!(get.parameters.len(), 2, "the operation's orderId overrides the path item's");
-        assert_eq!(get.parameters[0].schema, Some(serde_json::json!({"type": "integer"})));
+        assert_eq!(
+            get.parameters.len(),
+            2,
+            "the operation's orderId overrides the path item's"
+        );
+        assert_eq!(
+            get.parameters[0].schema,
+            Some(serde_json::json!({"type": "integer"}))
+        );
         assert_eq!(get.parameters[1].style.as_deref(), Some("form"));
         assert_eq!(get.parameters[1].explode, Some(false));
         let statuses: Vec<&str> = get.responses.iter().map(|r| r.status.as_str()).collect();
@@ -139,20 +165,31 @@ mod tests {
             get.responses[0].content["application/json"].schema,
             Some(serde_json::json!({"$ref": "#/components/schemas/Order"}))
         );
-        assert!(get.responses[1].content.contains_key("application/problem+json"));
+        assert!(
+            get.responses[1]
+                .content
+                .contains_key("application/problem+json")
+        );
         let security = get.security.as_ref().expect("root security applies");
         assert_eq!(security[0].schemes["key"], Vec::<String>::new());
 
         let delete = &contract.operations[1];
         assert!(delete.deprecated);
         assert_eq!(delete.security, Some(vec![]));
-        assert_eq!(delete.parameters[0].schema, Some(serde_json::json!({"type": "string"})));
+        assert_eq!(
+            delete.parameters[0].schema,
+            Some(serde_json::json!({"type": "string"}))
+        );
     }
 
     #[test]
     fn security_is_none_when_nothing_is_declared() {
-        let text = format!("{HEAD}paths:\n  /a:\n    get:\n      operationId: a\n      responses: {{'200': {{description: ok}}}}\n");
-        let contract = analyze("t.yaml", text.as_bytes()).into_contract().expect("valid");
+        let text = format!(
+            "{HEAD}paths:\n  /a:\n    get:\n      operationId: a\n      responses: {{'200': {{description: ok}}}}\n"
+        );
+        let contract = analyze("t.yaml", text.as_bytes())
+            .into_contract()
+            .expect("valid");
         assert_eq!(contract.operations[0].security, None);
         assert_eq!(contract.operations[0].request_body, None);
     }
@@ -162,10 +199,15 @@ mod tests {
         let text = format!(
             "{HEAD}paths:\n  /a:\n    post:\n      operationId: a\n      requestBody: {{$ref: '#/components/requestBodies/A'}}\n      responses: {{'201': {{description: ok}}}}\ncomponents:\n  requestBodies:\n    A: {{required: true, content: {{application/json: {{schema: {{type: object}}}}}}}}\n"
         );
-        let contract = analyze("t.yaml", text.as_bytes()).into_contract().expect("valid");
+        let contract = analyze("t.yaml", text.as_bytes())
+            .into_contract()
+            .expect("valid");
         let body = contract.operations[0].request_body.as_ref().expect("body");
         assert!(body.required);
-        assert_eq!(body.content["application/json"].schema, Some(serde_json::json!({"type": "object"})));
+        assert_eq!(
+            body.content["application/json"].schema,
+            Some(serde_json::json!({"type": "object"}))
+        );
     }
 
     #[test]
@@ -196,25 +238,43 @@ mod tests {
         assert_eq!(
             found,
             [
-                ("/paths/~1a~1{id}/get".to_owned(), ProblemKind::UndeclaredPathParameter { name: "id".into() }),
-                ("/paths/~1a~1{id}/parameters/0".to_owned(), ProblemKind::PathParameterNotInTemplate { name: "other".into() }),
-                ("/paths/~1a~1{id}/put/parameters/0".to_owned(), ProblemKind::PathParameterNotRequired { name: "id".into() }),
+                (
+                    "/paths/~1a~1{id}/get".to_owned(),
+                    ProblemKind::UndeclaredPathParameter { name: "id".into() }
+                ),
+                (
+                    "/paths/~1a~1{id}/parameters/0".to_owned(),
+                    ProblemKind::PathParameterNotInTemplate {
+                        name: "other".into()
+                    }
+                ),
+                (
+                    "/paths/~1a~1{id}/put/parameters/0".to_owned(),
+                    ProblemKind::PathParameterNotRequired { name: "id".into() }
+                ),
             ]
         );
     }
 
     #[test]
     fn malformed_and_ambiguous_templates() {
-        let (at, kind) = one("paths:\n  /a/{}:\n    get: {operationId: a, responses: {'200': {description: ok}}}\n");
+        let (at, kind) = one(
+            "paths:\n  /a/{}:\n    get: {operationId: a, responses: {'200': {description: ok}}}\n",
+        );
         assert_eq!(at, "/paths/~1a~1{}");
         assert!(matches!(kind, ProblemKind::InvalidPathTemplate { .. }));
 
         let found = problems(
-            "paths:\n  /a/{x}:\n    parameters: [{name: x, in: path, required: true}]\n  /a/{y}:\n    parameters: [{name: y, in: path, required: true}]\n",
+            "paths:\n  /a/{x}:\n    parameters: [{name: x, in: path, required: true, schema: {type: string}}]\n  /a/{y}:\n    parameters: [{name: y, in: path, required: true, schema: {type: string}}]\n",
         );
         assert_eq!(
             found,
-            [("/paths/~1a~1{y}".to_owned(), ProblemKind::AmbiguousPath { first_pointer: "/paths/~1a~1{x}".into() })]
+            [(
+                "/paths/~1a~1{y}".to_owned(),
+                ProblemKind::AmbiguousPath {
+                    first_pointer: "/paths/~1a~1{x}".into()
+                }
+            )]
         );
     }
 
@@ -223,17 +283,35 @@ mod tests {
         let found = problems(
             "paths:\n  /a:\n    get:\n      operationId: a\n      parameters:\n        - $ref: 'common.yaml#/P'\n        - $ref: '#/components/parameters/Missing'\n        - $ref: '#/components/parameters/Loop'\n      responses: {'200': {description: ok}}\ncomponents:\n  parameters:\n    Loop: {$ref: '#/components/parameters/Loop'}\n",
         );
-        let kinds: Vec<(&str, &ProblemKind)> = found.iter().map(|(at, kind)| (at.as_str(), kind)).collect();
+        let kinds: Vec<(&str, &ProblemKind)> =
+            found.iter().map(|(at, kind)| (at.as_str(), kind)).collect();
         assert_eq!(
             kinds,
             [
-                ("/paths/~1a/get/parameters/0/$ref", &ProblemKind::ExternalRef { reference: "common.yaml#/P".into() }),
+                (
+                    "/paths/~1a/get/parameters/0/$ref",
+                    &ProblemKind::ExternalRef {
+                        reference: "common.yaml#/P".into()
+                    }
+                ),
                 (
                     "/paths/~1a/get/parameters/1/$ref",
-                    &ProblemKind::UnresolvableRef { reference: "#/components/parameters/Missing".into() }
+                    &ProblemKind::UnresolvableRef {
+                        reference: "#/components/parameters/Missing".into()
+                    }
                 ),
-                ("/paths/~1a/get/parameters/2/$ref", &ProblemKind::CyclicRef { reference: "#/components/parameters/Loop".into() }),
-                ("/components/parameters/Loop/$ref", &ProblemKind::CyclicRef { reference: "#/components/parameters/Loop".into() }),
+                (
+                    "/paths/~1a/get/parameters/2/$ref",
+                    &ProblemKind::CyclicRef {
+                        reference: "#/components/parameters/Loop".into()
+                    }
+                ),
+                (
+                    "/components/parameters/Loop/$ref",
+                    &ProblemKind::CyclicRef {
+                        reference: "#/components/parameters/Loop".into()
+                    }
+                ),
             ]
         );
     }
@@ -244,22 +322,33 @@ mod tests {
             "paths:\n  /a:\n    get:\n      operationId: a\n      parameters: [{$ref: '#/components/schemas/S'}]\n      responses: {'200': {description: ok}}\ncomponents:\n  schemas:\n    S: {type: string}\n",
         );
         assert_eq!(at, "/paths/~1a/get/parameters/0");
-        assert!(matches!(kind, ProblemKind::InvalidDocument { message } if message.contains("/components/schemas/S")));
+        assert!(
+            matches!(kind, ProblemKind::InvalidDocument { message } if message.contains("/components/schemas/S"))
+        );
     }
 
     #[test]
     fn invalid_response_keys_and_paths() {
-        let found = problems("paths:\n  orders:\n    get: {}\n  /a:\n    get: {operationId: a, responses: {'20': {description: ok}, '200': {description: ok}}}\n");
+        let found = problems(
+            "paths:\n  orders:\n    get: {}\n  /a:\n    get: {operationId: a, responses: {'20': {description: ok}, '200': {description: ok}}}\n",
+        );
         let pointers: Vec<&str> = found.iter().map(|(at, _)| at.as_str()).collect();
         assert_eq!(pointers, ["/paths/orders", "/paths/~1a/get/responses/20"]);
-        assert!(found.iter().all(|(_, kind)| matches!(kind, ProblemKind::InvalidDocument { .. })));
+        assert!(
+            found
+                .iter()
+                .all(|(_, kind)| matches!(kind, ProblemKind::InvalidDocument { .. }))
+        );
     }
 
     #[test]
     fn info_version_must_be_semver() {
         let text = "openapi: 3.0.3\ninfo: {title: T, version: v1}\nx-canongate: {domain: d, owner-team: t, system-of-record: s}\npaths: {}\n";
         let analysis = analyze("t.yaml", text.as_bytes());
-        assert_eq!(analysis.problems[0].kind, ProblemKind::InvalidVersion { found: "v1".into() });
+        assert_eq!(
+            analysis.problems[0].kind,
+            ProblemKind::InvalidVersion { found: "v1".into() }
+        );
         assert_eq!(analysis.problems[0].pointer, "/info/version");
         assert_eq!(analysis.problems[0].line, Some(2));
     }
@@ -267,17 +356,32 @@ mod tests {
     #[test]
     fn governance_problems_are_collected_with_the_others() {
         let text = "openapi: 3.0.3\ninfo: {title: T, version: 1.0.0}\npaths:\n  /a:\n    get: {responses: {'200': {description: ok}}}\n";
-        let kinds: Vec<ProblemKind> = analyze("t.yaml", text.as_bytes()).problems.into_iter().map(|p| p.kind).collect();
-        assert_eq!(kinds, [ProblemKind::MissingGovernance, ProblemKind::MissingOperationId]);
+        let kinds: Vec<ProblemKind> = analyze("t.yaml", text.as_bytes())
+            .problems
+            .into_iter()
+            .map(|p| p.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ProblemKind::MissingGovernance,
+                ProblemKind::MissingOperationId
+            ]
+        );
     }
 
     #[test]
     fn problems_carry_lines() {
-        let text = format!("{HEAD}paths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n");
+        let text = format!(
+            "{HEAD}paths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n"
+        );
         let analysis = analyze("t.yaml", text.as_bytes());
         assert_eq!(analysis.problems[0].pointer, "/paths/~1a/get");
         assert_eq!(analysis.problems[0].line, Some(6));
         let error = analysis.into_contract().expect_err("invalid");
-        assert_eq!(error.to_string(), "t.yaml: /paths/~1a/get: the operation has no operationId");
+        assert_eq!(
+            error.to_string(),
+            "t.yaml: /paths/~1a/get: the operation has no operationId"
+        );
     }
 }

@@ -35,7 +35,9 @@ pub struct Contract {
 impl Contract {
     /// The operation with `operation_id`, if any.
     pub fn operation(&self, operation_id: &str) -> Option<&Operation> {
-        self.operations.iter().find(|op| op.operation_id == operation_id)
+        self.operations
+            .iter()
+            .find(|op| op.operation_id == operation_id)
     }
 }
 
@@ -253,7 +255,10 @@ mod tests {
     fn methods_render_upper_case() {
         assert_eq!(Method::Patch.as_str(), "PATCH");
         assert_eq!(Method::Patch.key(), "patch");
-        assert_eq!(serde_json::to_value(Method::Get).ok(), Some(Value::from("GET")));
+        assert_eq!(
+            serde_json::to_value(Method::Get).ok(),
+            Some(Value::from("GET"))
+        );
         assert_eq!(
             serde_json::to_value(ParameterLocation::Header).ok(),
             Some(Value::from("header"))

@@ -22,7 +22,11 @@ use crate::model::{
 use crate::{pointer, refs, template};
 
 /// Builds the operations of `document`, whose typed view is `openapi`.
-pub(crate) fn operations(document: &Value, openapi: &OpenAPI, problems: &mut Problems) -> Vec<Operation> {
+pub(crate) fn operations(
+    document: &Value,
+    openapi: &OpenAPI,
+    problems: &mut Problems,
+) -> Vec<Operation> {
     let mut normalizer = Normalizer {
         document,
         root_security: openapi.security.as_deref().map(security),
@@ -74,11 +78,15 @@ impl<'a> Normalizer<'a, '_> {
         let at = pointer::child("/paths", path);
         if !path.starts_with('/') {
             let message = format!("path `{path}` must start with `/`");
-            self.problems.push(at, ProblemKind::InvalidDocument { message });
+            self.problems
+                .push(at, ProblemKind::InvalidDocument { message });
             return;
         }
         let variables = self.template(path, &at);
-        let Some((item_at, item)) = self.decode::<PathItem>(&at, "path item").map(|d| (d.pointer, d.value)) else {
+        let Some((item_at, item)) = self
+            .decode::<PathItem>(&at, "path item")
+            .map(|d| (d.pointer, d.value))
+        else {
             return;
         };
         let shared = self.parameters(&pointer::child(&item_at, "parameters"));
@@ -119,14 +127,19 @@ impl<'a> Normalizer<'a, '_> {
         // Broken references are reported once, where they are written, by `refs::check`.
         let (pointer, raw) = refs::follow(self.document, at).ok()?;
         match T::deserialize(raw) {
-            Ok(value) => Some(Decoded { pointer, raw, value }),
+            Ok(value) => Some(Decoded {
+                pointer,
+                raw,
+                value,
+            }),
             Err(error) => {
                 let message = if pointer == at {
                     format!("invalid {what}: {error}")
                 } else {
                     format!("the {what} referenced here (at {pointer}) is invalid: {error}")
                 };
-                self.problems.push(at, ProblemKind::InvalidDocument { message });
+                self.problems
+                    .push(at, ProblemKind::InvalidDocument { message });
                 None
             }
         }
@@ -140,7 +153,8 @@ impl<'a> Normalizer<'a, '_> {
                 match self.shapes.get(&shape) {
                     Some(first) => {
                         let first_pointer = first.clone();
-                        self.problems.push(at, ProblemKind::AmbiguousPath { first_pointer });
+                        self.problems
+                            .push(at, ProblemKind::AmbiguousPath { first_pointer });
                     }
                     None => {
                         self.shapes.insert(shape, at.to_owned());
@@ -150,7 +164,8 @@ impl<'a> Normalizer<'a, '_> {
             }
             Err(error) => {
                 let message = format!("`{path}`: {error}");
-                self.problems.push(at, ProblemKind::InvalidPathTemplate { message });
+                self.problems
+                    .push(at, ProblemKind::InvalidPathTemplate { message });
                 None
             }
         }
@@ -180,7 +195,8 @@ impl<'a> Normalizer<'a, '_> {
         let mut merged = shared.to_vec();
         for own in self.parameters(&pointer::child(operation_at, "parameters")) {
             let same = merged.iter_mut().find(|d| {
-                d.parameter.location == own.parameter.location && d.parameter.is_named(&own.parameter.name)
+                d.parameter.location == own.parameter.location
+                    && d.parameter.is_named(&own.parameter.name)
             });
             match same {
                 Some(slot) => *slot = own,
@@ -190,12 +206,22 @@ impl<'a> Normalizer<'a, '_> {
         merged
     }
 
-    fn check_path_parameters(&mut self, variables: &[String], parameters: &[Declared], operation_at: &str) {
-        let in_path = || parameters.iter().filter(|d| d.parameter.location == ParameterLocation::Path);
+    fn check_path_parameters(
+        &mut self,
+        variables: &[String],
+        parameters: &[Declared],
+        operation_at: &str,
+    ) {
+        let in_path = || {
+            parameters
+                .iter()
+                .filter(|d| d.parameter.location == ParameterLocation::Path)
+        };
         for name in variables {
             if !in_path().any(|d| &d.parameter.name == name) {
                 let name = name.clone();
-                self.problems.push(operation_at, ProblemKind::UndeclaredPathParameter { name });
+                self.problems
+                    .push(operation_at, ProblemKind::UndeclaredPathParameter { name });
             }
         }
         for declared in in_path() {
@@ -213,7 +239,8 @@ impl<'a> Normalizer<'a, '_> {
     /// The operation id, after checking it is present and unique.
     fn operation_id(&mut self, operation_id: Option<&str>, operation_at: &str) -> String {
         let Some(operation_id) = operation_id.filter(|id| !id.is_empty()) else {
-            self.problems.push(operation_at, ProblemKind::MissingOperationId);
+            self.problems
+                .push(operation_at, ProblemKind::MissingOperationId);
             return String::new();
         };
         match self.first_ids.get(operation_id) {
@@ -222,10 +249,12 @@ impl<'a> Normalizer<'a, '_> {
                     operation_id: operation_id.to_owned(),
                     first_pointer: first.clone(),
                 };
-                self.problems.push(pointer::child(operation_at, "operationId"), kind);
+                self.problems
+                    .push(pointer::child(operation_at, "operationId"), kind);
             }
             None => {
-                self.first_ids.insert(operation_id.to_owned(), operation_at.to_owned());
+                self.first_ids
+                    .insert(operation_id.to_owned(), operation_at.to_owned());
             }
         }
         operation_id.to_owned()
@@ -250,8 +279,11 @@ impl<'a> Normalizer<'a, '_> {
         for key in map.keys().filter(|key| !key.starts_with("x-")) {
             let response_at = pointer::child(at, key);
             let Some(status) = status(key) else {
-                let message = format!("response key `{key}` is not a status code, a range such as 4XX, or default");
-                self.problems.push(response_at, ProblemKind::InvalidDocument { message });
+                let message = format!(
+                    "response key `{key}` is not a status code, a range such as 4XX, or default"
+                );
+                self.problems
+                    .push(response_at, ProblemKind::InvalidDocument { message });
                 continue;
             };
             let Some(decoded) = self.decode::<openapiv3::Response>(&response_at, "response") else {
@@ -316,7 +348,10 @@ fn parameter(raw: &Value, decoded: openapiv3::Parameter) -> Parameter {
 }
 
 /// The media types `names` of the `content` of `raw`, schemas as written.
-fn content<'n>(raw: &Value, names: impl Iterator<Item = &'n String>) -> IndexMap<String, MediaType> {
+fn content<'n>(
+    raw: &Value,
+    names: impl Iterator<Item = &'n String>,
+) -> IndexMap<String, MediaType> {
     names
         .map(|name| {
             let schema = raw

@@ -45,7 +45,11 @@ pub fn is_valid(pointer: &str) -> bool {
 
 /// Formats a pointer for messages: the root pointer reads `(root)`.
 pub fn display(pointer: &str) -> &str {
-    if pointer.is_empty() { "(root)" } else { pointer }
+    if pointer.is_empty() {
+        "(root)"
+    } else {
+        pointer
+    }
 }
 
 /// Why a `$ref` cannot be turned into a pointer into the same document.

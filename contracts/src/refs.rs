@@ -31,7 +31,9 @@ pub(crate) fn check(document: &Value, problems: &mut Problems) {
         let at = pointer::child(at, "$ref");
         match pointer::from_ref(&reference) {
             Err(RefError::External) => problems.push(at, ProblemKind::ExternalRef { reference }),
-            Err(RefError::Malformed) => problems.push(at, ProblemKind::UnresolvableRef { reference }),
+            Err(RefError::Malformed) => {
+                problems.push(at, ProblemKind::UnresolvableRef { reference })
+            }
             Ok(target) if document.pointer(&target).is_none() => {
                 problems.push(at, ProblemKind::UnresolvableRef { reference });
             }
@@ -46,7 +48,10 @@ pub(crate) fn check(document: &Value, problems: &mut Problems) {
 
 /// Follows references from the node at `pointer` to the first node that is
 /// not a reference; returns that node and its pointer.
-pub(crate) fn follow<'a>(document: &'a Value, pointer: &str) -> Result<(String, &'a Value), Broken> {
+pub(crate) fn follow<'a>(
+    document: &'a Value,
+    pointer: &str,
+) -> Result<(String, &'a Value), Broken> {
     let mut current = pointer.to_owned();
     let mut passed: Vec<String> = Vec::new();
     loop {
@@ -92,11 +97,36 @@ mod tests {
         assert_eq!(
             problems(&document),
             [
-                ("/a/$ref".to_owned(), ProblemKind::ExternalRef { reference: "other.yaml#/x".into() }),
-                ("/b/$ref".to_owned(), ProblemKind::UnresolvableRef { reference: "#/missing".into() }),
-                ("/c/$ref".to_owned(), ProblemKind::UnresolvableRef { reference: "#nope".into() }),
-                ("/d/$ref".to_owned(), ProblemKind::CyclicRef { reference: "#/e".into() }),
-                ("/e/$ref".to_owned(), ProblemKind::CyclicRef { reference: "#/d".into() }),
+                (
+                    "/a/$ref".to_owned(),
+                    ProblemKind::ExternalRef {
+                        reference: "other.yaml#/x".into()
+                    }
+                ),
+                (
+                    "/b/$ref".to_owned(),
+                    ProblemKind::UnresolvableRef {
+                        reference: "#/missing".into()
+                    }
+                ),
+                (
+                    "/c/$ref".to_owned(),
+                    ProblemKind::UnresolvableRef {
+                        reference: "#nope".into()
+                    }
+                ),
+                (
+                    "/d/$ref".to_owned(),
+                    ProblemKind::CyclicRef {
+                        reference: "#/e".into()
+                    }
+                ),
+                (
+                    "/e/$ref".to_owned(),
+                    ProblemKind::CyclicRef {
+                        reference: "#/d".into()
+                    }
+                ),
             ]
         );
     }

@@ -26,7 +26,9 @@ pub(crate) fn major(version: &str) -> Option<u64> {
 
 /// A numeric identifier: digits without a leading zero.
 fn is_number(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'))
+    !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'))
 }
 
 /// Dot-separated non-empty `[0-9A-Za-z-]` identifiers; numeric pre-release
@@ -53,7 +55,10 @@ mod tests {
 
     #[test]
     fn rejects_everything_else() {
-        for version in ["1", "1.0", "v1.0.0", "01.0.0", "1.0.0-", "1.0.0-01", "1.0.0+", "1..0", "1.0.0.0", "", "1.0.x"] {
+        for version in [
+            "1", "1.0", "v1.0.0", "01.0.0", "1.0.0-", "1.0.0-01", "1.0.0+", "1..0", "1.0.0.0", "",
+            "1.0.x",
+        ] {
             assert_eq!(major(version), None, "{version}");
         }
     }

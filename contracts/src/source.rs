@@ -5,14 +5,16 @@
 //! which rejects duplicate keys and reports where the syntax breaks, and once
 //! into `serde_json::Value`, the form the rest of the crate works on (YAML
 //! keys such as `200` become strings). The source text is then scanned for
-//! the line of each node.
+//! the line of each node. When the document does not decode as
+//! `openapiv3::OpenAPI`, [`shape::locate`] finds the node at fault.
 
 use openapiv3::OpenAPI;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{ProblemKind, Problems};
 use crate::lines::LineIndex;
-use crate::pointer;
+use crate::shape;
 
 /// A syntactically valid OpenAPI 3.0.x document.
 pub(crate) struct Source {
@@ -47,11 +49,11 @@ pub(crate) fn read(bytes: &[u8], problems: &mut Problems) -> Option<Source> {
         problems.push_at(at, lines.line(at), kind);
         return None;
     }
-    let openapi = match serde_path_to_error::deserialize::<_, OpenAPI>(&document) {
+    let openapi = match OpenAPI::deserialize(&document) {
         Ok(openapi) => Some(openapi),
         Err(error) => {
-            let at = path_pointer(error.path());
-            let message = error.into_inner().to_string();
+            let (at, message) =
+                shape::locate(&document).unwrap_or_else(|| (String::new(), error.to_string()));
             problems.push(at, ProblemKind::InvalidDocument { message });
             None
         }
@@ -73,7 +75,11 @@ fn check_version(document: &Value) -> Result<(), (&'static str, ProblemKind)> {
     let Some(root) = document.as_object() else {
         return Err(("", ProblemKind::NotOpenApi));
     };
-    let as_text = |value: &Value| value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+    let as_text = |value: &Value| {
+        value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned)
+    };
     if let Some(swagger) = root.get("swagger") {
         let found = as_text(swagger);
         return Err(("/swagger", ProblemKind::UnsupportedVersion { found }));
@@ -92,15 +98,6 @@ fn is_3_0(version: &str) -> bool {
     version
         .strip_prefix("3.0.")
         .is_some_and(|patch| !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn path_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    path.iter().fold(String::new(), |at, segment| match segment {
-        Segment::Seq { index } => pointer::index(&at, *index),
-        Segment::Map { key } => pointer::child(&at, key),
-        Segment::Enum { .. } | Segment::Unknown => at,
-    })
 }
 
 #[cfg(test)]
@@ -128,28 +125,48 @@ mod tests {
     fn reports_syntax_errors_with_their_line() {
         let (source, problems) = read_problems("openapi: 3.0.3\ninfo:\n  title: [\n");
         assert!(source.is_none());
-        assert!(matches!(problems[0].kind, ProblemKind::Syntax { line: 4, .. }), "{problems:?}");
+        assert!(
+            matches!(problems[0].kind, ProblemKind::Syntax { line: 4, .. }),
+            "{problems:?}"
+        );
         assert_eq!(problems[0].line, Some(4));
     }
 
     #[test]
     fn rejects_duplicate_keys() {
         let (_, problems) = read_problems("openapi: 3.0.3\nopenapi: 3.0.3\n");
-        assert!(matches!(&problems[0].kind, ProblemKind::Syntax { message, .. } if message.contains("duplicate")));
+        assert!(
+            matches!(&problems[0].kind, ProblemKind::Syntax { message, .. } if message.contains("duplicate"))
+        );
     }
 
     #[test]
     fn rejects_other_versions() {
         let (_, problems) = read_problems("swagger: '2.0'\n");
         assert_eq!(problems[0].pointer, "/swagger");
-        assert_eq!(problems[0].kind, ProblemKind::UnsupportedVersion { found: "2.0".into() });
+        assert_eq!(
+            problems[0].kind,
+            ProblemKind::UnsupportedVersion {
+                found: "2.0".into()
+            }
+        );
 
         let (_, problems) = read_problems("openapi: 3.1.0\ninfo: {title: T, version: 1.0.0}\n");
         assert_eq!(problems[0].pointer, "/openapi");
-        assert!(problems[0].kind.to_string().contains("OpenAPI 3.1 is not supported yet; use 3.0.x"));
+        assert!(
+            problems[0]
+                .kind
+                .to_string()
+                .contains("OpenAPI 3.1 is not supported yet; use 3.0.x")
+        );
 
         let (_, problems) = read_problems("openapi: 3.0\n");
-        assert_eq!(problems[0].kind, ProblemKind::UnsupportedVersion { found: "3.0".into() });
+        assert_eq!(
+            problems[0].kind,
+            ProblemKind::UnsupportedVersion {
+                found: "3.0".into()
+            }
+        );
     }
 
     #[test]
@@ -165,7 +182,10 @@ mod tests {
         let text = "openapi: 3.0.3\ninfo: {title: T, version: 1.0.0}\npaths:\n  /a:\n    get:\n      responses: 5\n";
         let (source, problems) = read_problems(text);
         assert!(source.expect("document kept").openapi.is_none());
-        assert!(matches!(problems[0].kind, ProblemKind::InvalidDocument { .. }), "{problems:?}");
-        assert!(problems[0].pointer.starts_with("/paths/~1a"), "{problems:?}");
+        assert!(
+            matches!(problems[0].kind, ProblemKind::InvalidDocument { .. }),
+            "{problems:?}"
+        );
+        assert_eq!(problems[0].pointer, "/paths/~1a/get", "{problems:?}");
     }
 }

@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn lists_variables() {
-        assert_eq!(variables("/orders/{orderId}/lines/{lineId}"), Ok(vec!["orderId", "lineId"]));
+        assert_eq!(
+            variables("/orders/{orderId}/lines/{lineId}"),
+            Ok(vec!["orderId", "lineId"])
+        );
         assert_eq!(variables("/files/{name}.{ext}"), Ok(vec!["name", "ext"]));
         assert_eq!(variables("/health"), Ok(vec![]));
     }
@@ -85,7 +88,10 @@ mod tests {
         assert_eq!(variables("/a/{id"), Err(TemplateError::Unbalanced));
         assert_eq!(variables("/a/id}"), Err(TemplateError::Unbalanced));
         assert_eq!(variables("/a/{{id}}"), Err(TemplateError::Unbalanced));
-        assert_eq!(variables("/a/{id}/b/{id}"), Err(TemplateError::Repeated("id".into())));
+        assert_eq!(
+            variables("/a/{id}/b/{id}"),
+            Err(TemplateError::Repeated("id".into()))
+        );
     }
 
     #[test]

@@ -46,7 +46,10 @@ struct Place<'k> {
 
 /// Calls `visit` with the pointer and content of every structural object,
 /// the root first, in document order.
-pub(crate) fn objects<'a>(document: &'a Value, visit: &mut dyn FnMut(&str, &'a Map<String, Value>)) {
+pub(crate) fn objects<'a>(
+    document: &'a Value,
+    visit: &mut dyn FnMut(&str, &'a Map<String, Value>),
+) {
     let mut pointer = String::new();
     let root = Place {
         key: None,
@@ -107,7 +110,9 @@ mod tests {
 
     fn visited(document: &Value) -> Vec<String> {
         let mut pointers = Vec::new();
-        objects(document, &mut |pointer, _| pointers.push(pointer.to_owned()));
+        objects(document, &mut |pointer, _| {
+            pointers.push(pointer.to_owned())
+        });
         pointers
     }
 

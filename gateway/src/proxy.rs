@@ -4,7 +4,7 @@
 //! | phase | work |
 //! |---|---|
 //! | `new_ctx` | load the current runtime once (one atomic load) |
-//! | `early_request_filter` | request id, W3C trace context |
+//! | `early_request_filter` | HTTP/1.1 pipelining, request id, W3C trace context |
 //! | `request_filter` | request-head rules, route match, lifecycle |
 //! | `upstream_peer` | round-robin endpoint of the operation's system |
 //! | `upstream_request_filter` | canonical -> system path, `Host`, identity and trace headers |
@@ -24,6 +24,7 @@ use canongate_policy::snapshot::Operation;
 use canongate_policy::tracing_context::{self, TraceParent};
 use pingora::http::RequestHeader;
 use pingora::prelude::*;
+use pingora::protocols::http::ServerSession;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{ErrorSource, ErrorType};
 
@@ -98,6 +99,10 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut Self::CTX,
     ) -> Result<()> {
+        // Serve pipelined HTTP/1.1 requests in order instead of dropping all but the first.
+        if let ServerSession::H1(h1) = session.as_downstream_mut() {
+            h1.set_pipelining_enabled(true);
+        }
         let headers = &session.req_header().headers;
         ctx.request_id = match headers.get("x-request-id") {
             Some(value) if tracing_context::is_acceptable_request_id(value.as_bytes()) => {

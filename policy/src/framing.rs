@@ -5,7 +5,11 @@
 //! differently by the gateway and the system behind it: duplicated or conflicting
 //! `Content-Length`, `Content-Length` together with `Transfer-Encoding`, a final coding other
 //! than `chunked`, a missing or duplicated or malformed `Host`, a request target that is not
-//! origin-form, dot-segments, and heads over the configured limits. It is one linear pass over
+//! origin-form, dot-segments, and heads over the configured limits. A canonical path never holds
+//! a space, quote or angle bracket, encoded or not: the HTTP/1 parser percent-encodes such bytes
+//! in a malformed request line before the gateway sees it, so refusing the encoded forms in the
+//! path is what keeps a request line like `GET /a b HTTP/1.1` from being auto-corrected and
+//! forwarded (RFC 9112 §3.2). It is one linear pass over
 //! the head, allocation-free on the accepted path.
 
 use crate::config::HttpLimits;
@@ -72,6 +76,7 @@ fn check_origin_form(target: &[u8]) -> Result<(), Violation> {
             "the request target must be origin-form (`/path?query`); `*`, authority-form and absolute-form are refused",
         ));
     }
+    let path_end = target.iter().position(|&b| b == b'?').unwrap_or(target.len());
     let mut index = 0;
     while index < target.len() {
         let byte = target[index];
@@ -84,6 +89,11 @@ fn check_origin_form(target: &[u8]) -> Result<(), Violation> {
             if decoded < 0x20 || decoded == 0x7f {
                 return Err(Violation::bad("the request target encodes a control character"));
             }
+            if index < path_end && b" \"<>".contains(&decoded) {
+                return Err(Violation::bad(
+                    "the request path holds a space, quote or angle bracket (encoded or not)",
+                ));
+            }
             index += 3;
             continue;
         }
@@ -94,7 +104,6 @@ fn check_origin_form(target: &[u8]) -> Result<(), Violation> {
         }
         index += 1;
     }
-    let path_end = target.iter().position(|&b| b == b'?').unwrap_or(target.len());
     if target[..path_end].split(|&b| b == b'/').any(is_dot_segment) {
         return Err(Violation::bad("the request path holds a `.` or `..` segment"));
     }

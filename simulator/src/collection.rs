@@ -1,8 +1,8 @@
 //! The generic in-memory collection engine behind every simulated resource.
 //!
 //! A [`Collection`] holds JSON object records keyed by their `id` under one
-//! `RwLock`. It lists them newest change first with cursor pagination and
-//! equality filters, reads one, creates (server-assigned uuid, timestamps,
+//! `RwLock`. It lists them in the resource's order with cursor pagination and
+//! filters, reads one, creates (server-assigned uuid, timestamps,
 //! `Idempotency-Key` replay), updates with JSON Merge Patch under `If-Match`
 //! optimistic concurrency, and applies named actions. What differs between
 //! resources is supplied by their [`Rules`].
@@ -33,15 +33,6 @@ pub struct Stored {
     pub record: Record,
     /// Its strong ETag, quoted.
     pub etag: String,
-}
-
-/// The result of a write that may be an idempotent replay.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    /// The record the write produced.
-    pub stored: Stored,
-    /// Whether this is the remembered result of an earlier request.
-    pub replayed: bool,
 }
 
 /// One page of a list.
@@ -138,15 +129,15 @@ impl Collection {
 
     /// Creates a record from `body`, replaying the first result for a repeated
     /// `idempotency_key`.
-    pub fn create(&self, body: &Value, idempotency_key: Option<&str>) -> Result<Outcome, Error> {
+    pub fn create(&self, body: &Value, idempotency_key: Option<&str>) -> Result<Stored, Error> {
         if self.rules.create_requires_idempotency_key() && idempotency_key.is_none() {
             return Err(Error::IdempotencyKeyRequired);
         }
         let members = writable_members(body, &[self.rules.read_only()])?;
         let fingerprint = json!({ "create": body });
         let mut state = self.write();
-        if let Some(outcome) = replay(&state, idempotency_key, &fingerprint)? {
-            return Ok(outcome);
+        if let Some(stored) = replay(&state, idempotency_key, &fingerprint)? {
+            return Ok(stored);
         }
         let id = ident::new_uuid();
         let now = clock::now_rfc3339();
@@ -162,10 +153,7 @@ impl Collection {
         if let Some(key) = idempotency_key {
             state.replays.remember(key, fingerprint, stored.clone());
         }
-        Ok(Outcome {
-            stored,
-            replayed: false,
-        })
+        Ok(stored)
     }
 
     /// Applies a JSON Merge Patch to the record with `id` if `if_match` names
@@ -196,14 +184,14 @@ impl Collection {
         body: &Value,
         idempotency_key: Option<&str>,
         if_match: Option<&str>,
-    ) -> Result<Outcome, Error> {
+    ) -> Result<Stored, Error> {
         if action.requires_idempotency_key && idempotency_key.is_none() {
             return Err(Error::IdempotencyKeyRequired);
         }
         let fingerprint = json!({ "action": action.name, "id": id, "body": body });
         let mut state = self.write();
-        if let Some(outcome) = replay(&state, idempotency_key, &fingerprint)? {
-            return Ok(outcome);
+        if let Some(stored) = replay(&state, idempotency_key, &fingerprint)? {
+            return Ok(stored);
         }
         let before = state.current(id, if_match)?;
         let mut after = before.clone();
@@ -217,10 +205,7 @@ impl Collection {
         if let Some(key) = idempotency_key {
             state.replays.remember(key, fingerprint, stored.clone());
         }
-        Ok(Outcome {
-            stored,
-            replayed: false,
-        })
+        Ok(stored)
     }
 
     /// Stamps, derives, checks and stores a changed version of record `id`.
@@ -320,17 +305,12 @@ fn writable_members<'a>(
     }
 }
 
-fn replay(state: &State, key: Option<&str>, fingerprint: &Value) -> Result<Option<Outcome>, Error> {
-    let Some(key) = key else {
-        return Ok(None);
-    };
-    Ok(state
-        .replays
-        .replay(key, fingerprint)?
-        .map(|stored| Outcome {
-            stored,
-            replayed: true,
-        }))
+/// The remembered result for `key`, if one was sent and used before.
+fn replay(state: &State, key: Option<&str>, fingerprint: &Value) -> Result<Option<Stored>, Error> {
+    match key {
+        Some(key) => state.replays.replay(key, fingerprint),
+        None => Ok(None),
+    }
 }
 
 /// `If-Match` semantics (RFC 9110 13.1.1): `*` or a list holding the ETag.
@@ -492,14 +472,12 @@ mod tests {
         let collection = collection(0);
         let body = json!({"code": "N1", "a": 5});
         let first = collection.create(&body, Some("key-1")).unwrap();
-        let record = &first.stored.record;
-        assert!(!first.replayed);
+        let record = &first.record;
         assert_eq!(record["status"], json!("open"));
         assert_eq!(record["total"], json!(5));
         assert_eq!(record["created_at"], record["updated_at"]);
         let again = collection.create(&body, Some("key-1")).unwrap();
-        assert!(again.replayed);
-        assert_eq!(again.stored, first.stored);
+        assert_eq!(again, first);
         let other = collection.create(&json!({"code": "N2"}), Some("key-1"));
         assert_eq!(other.unwrap_err().kind(), "idempotency-key-reused");
         let clash = collection.create(&json!({"code": "N1"}), None);
@@ -545,7 +523,7 @@ mod tests {
         let done = collection
             .act(&CANCEL, "id-000", &json!({}), None, None)
             .unwrap();
-        assert_eq!(done.stored.record["status"], json!("cancelled"));
+        assert_eq!(done.record["status"], json!("cancelled"));
         let closed = collection.get("id-000").unwrap();
         let etag = closed.etag.clone();
         let reopen = collection.update("id-000", &json!({"status": "open"}), Some(&etag));
@@ -555,10 +533,7 @@ mod tests {
         let unchanged = collection
             .act(&NOOP, "id-000", &json!({}), None, None)
             .unwrap();
-        assert_eq!(
-            unchanged.stored.etag,
-            collection.get("id-000").unwrap().etag
-        );
+        assert_eq!(unchanged.etag, collection.get("id-000").unwrap().etag);
         let refused = collection.act(&CANCEL, "id-000", &json!({}), None, None);
         assert_eq!(refused.unwrap_err().kind(), "transition-not-allowed");
         let stale = collection.act(&CANCEL, "id-000", &json!({}), None, Some("\"x\""));
@@ -576,7 +551,6 @@ mod tests {
         let replay = collection
             .act(&KEYED_CANCEL, "id-000", &json!({}), Some("k"), None)
             .unwrap();
-        assert!(replay.replayed);
-        assert_eq!(replay.stored, first.stored);
+        assert_eq!(replay, first);
     }
 }

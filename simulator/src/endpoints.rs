@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -66,7 +66,6 @@ pub fn routes(base: &str, collection: Collection) -> Router {
 async fn list(
     State(mount): State<Mount>,
     uri: Uri,
-    RawQuery(raw): RawQuery,
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(params)) = params else {
@@ -83,7 +82,7 @@ async fn list(
             let mut body = Map::new();
             body.insert("items".into(), Value::from(page.items));
             if let Some(cursor) = page.next_cursor {
-                let next = next_link(uri.path(), raw.as_deref().unwrap_or(""), &cursor);
+                let next = next_link(uri.path(), uri.query().unwrap_or(""), &cursor);
                 links.insert("next".into(), Value::String(next));
                 body.insert("next_cursor".into(), Value::String(cursor));
             }
@@ -95,15 +94,15 @@ async fn list(
 }
 
 async fn create(State(mount): State<Mount>, headers: HeaderMap, body: Bytes) -> Response {
-    let outcome = parse_json(&body, None).and_then(|body| {
+    let created = parse_json(&body, None).and_then(|body| {
         mount
             .collection
             .create(&body, header_text(&headers, IDEMPOTENCY_KEY))
     });
-    match outcome {
-        Ok(outcome) => {
-            let location = record_path(&mount.base, &outcome.stored);
-            let mut response = with_etag(StatusCode::CREATED, &outcome.stored);
+    match created {
+        Ok(stored) => {
+            let location = record_path(&mount.base, &stored);
+            let mut response = with_etag(StatusCode::CREATED, &stored);
             if let Ok(location) = HeaderValue::from_str(&location) {
                 response.headers_mut().insert(header::LOCATION, location);
             }
@@ -140,7 +139,7 @@ async fn update(
 }
 
 fn act(mount: &Mount, action: &Action, id: &str, headers: &HeaderMap, body: &[u8]) -> Response {
-    let outcome = parse_json(body, Some(json!({}))).and_then(|body| {
+    let acted = parse_json(body, Some(json!({}))).and_then(|body| {
         mount.collection.act(
             action,
             id,
@@ -149,8 +148,8 @@ fn act(mount: &Mount, action: &Action, id: &str, headers: &HeaderMap, body: &[u8
             header_text(headers, header::IF_MATCH.as_str()),
         )
     });
-    match outcome {
-        Ok(outcome) => with_etag(StatusCode::OK, &outcome.stored),
+    match acted {
+        Ok(stored) => with_etag(StatusCode::OK, &stored),
         Err(error) => error.into_response(),
     }
 }

@@ -59,6 +59,9 @@ BASELINE = "nginx"
 DIRECT = "direct"
 MIN_ROUNDS = 5
 MIN_DIRECT_OVER_NGINX = 2.0
+# CPU used by anything but the measured processes, as a share of one core over
+# a measurement, above which the machine counts as busy and the run INVALID.
+MAX_OTHER_CPU_SHARE = 0.15
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -189,6 +192,15 @@ def tree_cpu_seconds(roots: tuple[int, ...]) -> float:
         total += ticks_of[pid]
         pending.extend(children.get(pid, ()))
     return total / CLK_TCK
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all CPUs spent not idle since boot (first line of /proc/stat)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(v) for v in stat.readline().split()[1:]]
+    idle, iowait = ticks[3], ticks[4]
+    # guest and guest_nice (fields 9 and 10) are already counted in user and nice.
+    return (sum(ticks[:8]) - idle - iowait) / CLK_TCK
 
 
 # --------------------------------------------------------------------------
@@ -596,6 +608,7 @@ class Measurement:
     proxy_cpu_s: float | None
     upstream_cpu_s: float
     client_cpu_s: float
+    other_cpu_s: float
     rps_vs_nginx: float = 0.0
     req_per_cpu_vs_nginx: float | None = None
 
@@ -624,21 +637,28 @@ class Report:
 
 def measure(run: Run, target: Target, endpoint: Endpoint, seconds: int) -> Measurement:
     """One wrk run against one target, with CPU time read around it."""
+    machine_before = machine_busy_seconds()
     proxy_before = tree_cpu_seconds(endpoint.cpu_roots)
     upstream_before = tree_cpu_seconds((run.upstream_pid,))
-    client_before = os.times()
+    times_before = os.times()
     result = run_wrk(run, endpoint.port, target, seconds)
-    client_after = os.times()
+    times_after = os.times()
     proxy_after = tree_cpu_seconds(endpoint.cpu_roots)
     upstream_after = tree_cpu_seconds((run.upstream_pid,))
-    client = (client_after.children_user + client_after.children_system
-              - client_before.children_user - client_before.children_system)
+    machine_after = machine_busy_seconds()
+    client = (times_after.children_user + times_after.children_system
+              - times_before.children_user - times_before.children_system)
+    harness = (times_after.user + times_after.system
+               - times_before.user - times_before.system)
+    proxy = proxy_after - proxy_before
+    upstream = upstream_after - upstream_before
     return Measurement(
         target=target.name,
         wrk=result,
-        proxy_cpu_s=(proxy_after - proxy_before) if endpoint.cpu_roots else None,
-        upstream_cpu_s=upstream_after - upstream_before,
+        proxy_cpu_s=proxy if endpoint.cpu_roots else None,
+        upstream_cpu_s=upstream,
         client_cpu_s=client,
+        other_cpu_s=(machine_after - machine_before) - proxy - upstream - client - harness,
     )
 
 
@@ -680,13 +700,20 @@ def error_problems(rows: list[Measurement]) -> list[str]:
             f"{r.wrk.socket_errors}" for r in rows if r.wrk.non_2xx or r.wrk.errors]
 
 
+def busy_problems(rows: list[Measurement]) -> list[str]:
+    """Measurements during which other processes took a noticeable share of CPU."""
+    return [f"{r.target}: other processes used {r.other_cpu_s:.2f} CPU-s in "
+            f"{r.wrk.seconds:.1f}s (machine busy)" for r in rows
+            if r.other_cpu_s > MAX_OTHER_CPU_SHARE * r.wrk.seconds]
+
+
 def round_problems(rows: list[Measurement]) -> list[str]:
     """Errors or a client-bound ratio seen in one round."""
     problems = []
     direct = next(r.rps_vs_nginx for r in rows if r.target == DIRECT)
     if direct < MIN_DIRECT_OVER_NGINX:
         problems.append(f"direct is {direct:.2f}x nginx (< {MIN_DIRECT_OVER_NGINX:.0f}x)")
-    return problems + error_problems(rows)
+    return problems + error_problems(rows) + busy_problems(rows)
 
 
 def verdict(report: Report, rounds: int) -> list[str]:
@@ -698,9 +725,8 @@ def verdict(report: Report, rounds: int) -> list[str]:
     if direct is not None and direct < MIN_DIRECT_OVER_NGINX:
         reasons.append(f"client-bound: direct median is {direct:.2f}x nginx "
                        f"(< {MIN_DIRECT_OVER_NGINX:.0f}x)")
-    errors = [f"round {n}: {p}" for n, rows in enumerate(report.rounds, 1)
-              for p in error_problems(rows)]
-    reasons.extend(errors)
+    reasons.extend(f"round {n}: {p}" for n, rows in enumerate(report.rounds, 1)
+                   for p in error_problems(rows) + busy_problems(rows))
     return reasons
 
 
@@ -714,6 +740,7 @@ METRICS: dict[str, Callable[[Measurement], float | None]] = {
     "p99_ms": lambda m: m.wrk.latency_ms.get("p99"),
     "upstream_cpu_s": lambda m: m.upstream_cpu_s,
     "client_cpu_s": lambda m: m.client_cpu_s,
+    "other_cpu_s": lambda m: m.other_cpu_s,
 }
 """Every per-measurement figure, by the key used in the tables and the JSON."""
 

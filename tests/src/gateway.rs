@@ -1,13 +1,18 @@
-//! Spawning the `canongate` binary with a gateway document, and talking to it.
+//! Running the `canongate` binary: one-shot commands with a deadline, and long-running gateway
+//! (or demo) processes on free ports whose logs are captured and which are killed on drop.
 
+use std::ffi::OsStr;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::{free_address, wait_for};
+
+/// How long a one-shot command may run before the test fails.
+const COMMAND_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Path of the `canongate` binary built alongside the tests (or `CANONGATE_BIN`).
 pub fn binary() -> PathBuf {
@@ -17,18 +22,72 @@ pub fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe.parent().and_then(Path::parent).expect("target profile directory");
     let binary = dir.join("canongate");
-    assert!(binary.exists(), "{} is missing: build the workspace first", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build -p canongate-gateway` first",
+        binary.display()
+    );
     binary
 }
 
-/// Runs `canongate ARGS` to completion, returning its status, stdout and stderr.
-pub fn run_cli(args: &[&str]) -> (ExitStatus, String, String) {
-    let output = Command::new(binary()).args(args).output().expect("run canongate");
-    (
-        output.status,
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+/// What a finished command printed.
+#[derive(Debug)]
+pub struct Output {
+    /// Exit status.
+    pub status: ExitStatus,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs `canongate ARGS` to completion (killing it and failing the test past a deadline).
+pub fn run_cli<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
+    let mut child = Command::new(binary())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run canongate");
+    let stdout = capture(child.stdout.take().expect("stdout"));
+    let stderr = capture(child.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + COMMAND_DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for canongate") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("canongate ran longer than {COMMAND_DEADLINE:?}; stderr:\n{}", stderr.lock().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // The readers finish once the pipes close, shortly after the exit.
+    let text = |sink: Arc<Mutex<String>>| {
+        wait_for("the output pipes to close", Duration::from_secs(5), || {
+            (Arc::strong_count(&sink) == 1).then(|| sink.lock().unwrap().clone())
+        })
+    };
+    Output { status, stdout: text(stdout), stderr: text(stderr) }
+}
+
+/// Copies everything `source` yields into a shared string, on a thread that ends (dropping its
+/// handle on the string) when the source closes.
+fn capture(mut source: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 8192];
+        while let Ok(read) = source.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buffer[..read]));
+        }
+    });
+    text
 }
 
 /// A running gateway process on free ports; killed on drop.
@@ -38,83 +97,49 @@ pub struct Gateway {
     pub proxy: SocketAddr,
     /// Ops listener.
     pub ops: SocketAddr,
-    /// The document the gateway runs (rewrite it and call [`Gateway::reload`]).
+    /// The document the gateway runs (rewrite it and call [`Gateway::send_hangup`]).
     pub config: PathBuf,
     logs: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
 }
 
-/// A gateway document being prepared for a test.
-pub struct Document {
-    dir: tempfile::TempDir,
-    /// Proxy listener address written into the document.
-    pub proxy: SocketAddr,
-    /// Ops listener address written into the document.
-    pub ops: SocketAddr,
-}
-
-impl Document {
-    /// A fresh directory and free listener addresses.
-    pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir"), proxy: free_address(), ops: free_address() }
-    }
-
-    /// The directory that relative paths in the document resolve against.
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// The `listeners:` block for this document's addresses.
-    pub fn listeners(&self) -> String {
-        format!("listeners:\n  proxy: {}\n  ops: {}\n", self.proxy, self.ops)
-    }
-
-    /// Writes `text` as the document (the listeners block is prepended).
-    pub fn write(&self, text: &str) -> PathBuf {
-        let path = self.dir.path().join("gateway.yaml");
-        std::fs::write(&path, format!("{}{text}", self.listeners())).expect("write document");
-        path
-    }
-
-    /// Starts the gateway on the document last written, waiting until it is ready.
-    pub fn start(self, extra_args: &[&str]) -> Gateway {
-        let config = self.dir.path().join("gateway.yaml");
-        let mut child = Command::new(binary())
-            .arg("gateway")
-            .arg("--config")
-            .arg(&config)
-            .args(["--threads", "2"])
-            .args(extra_args)
+impl Gateway {
+    /// Spawns `command` (a gateway on `proxy`/`ops` running `config` from `dir`) with info-level
+    /// logs captured, and waits until it is ready.
+    pub fn launch(
+        mut command: Command,
+        proxy: SocketAddr,
+        ops: SocketAddr,
+        config: PathBuf,
+        dir: tempfile::TempDir,
+    ) -> Self {
+        let mut child = command
             .env("CANONGATE_LOG", "info")
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("spawn canongate gateway");
-        let logs = Arc::new(Mutex::new(String::new()));
-        let mut stderr = child.stderr.take().expect("stderr");
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 8192];
-            while let Ok(read) = stderr.read(&mut buffer) {
-                if read == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buffer[..read]));
-            }
-        });
-        let mut gateway = Gateway { child, proxy: self.proxy, ops: self.ops, config, logs, _dir: self.dir };
+            .expect("spawn canongate");
+        let logs = capture(child.stderr.take().expect("stderr"));
+        let mut gateway = Gateway { child, proxy, ops, config, logs, _dir: dir };
         gateway.wait_ready();
         gateway
     }
-}
 
-impl Default for Document {
-    fn default() -> Self {
-        Self::new()
+    /// `canongate demo` on free ports with a fresh data directory, once ready.
+    pub fn demo() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (proxy, ops) = (free_address(), free_address());
+        let mut command = Command::new(binary());
+        command
+            .arg("demo")
+            .args(["--listen", &proxy.to_string(), "--ops-listen", &ops.to_string(), "--threads", "2"])
+            .arg("--data")
+            .arg(dir.path());
+        let config = dir.path().join("gateway.yaml");
+        Self::launch(command, proxy, ops, config, dir)
     }
-}
 
-impl Gateway {
     fn wait_ready(&mut self) {
         let url = format!("http://{}/readyz", self.ops);
         let client = client();
@@ -141,15 +166,29 @@ impl Gateway {
         self.readiness()["revision"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// Waits until `/readyz` reports `revision` as active.
+    pub fn wait_for_revision(&self, revision: &str) {
+        wait_for(&format!("revision {revision}"), Duration::from_secs(10), || {
+            (self.revision() == revision).then_some(())
+        });
+    }
+
     /// The `/metrics` text.
     pub fn metrics(&self) -> String {
         client().get(format!("http://{}/metrics", self.ops)).send().expect("metrics").text().expect("text")
     }
 
+    /// Waits until the sample of `name` with (at least) `labels` reaches `value`.
+    pub fn wait_for_metric(&self, name: &str, labels: &[(&str, &str)], value: f64) {
+        wait_for(&format!("{name}{labels:?} = {value}"), Duration::from_secs(10), || {
+            (sample(&self.metrics(), name, labels) == Some(value)).then_some(())
+        });
+    }
+
     /// Sends SIGHUP.
     pub fn send_hangup(&self) {
         let status = Command::new("kill").args(["-HUP", &self.child.id().to_string()]).status().expect("kill");
-        assert!(status.success());
+        assert!(status.success(), "kill -HUP failed");
     }
 
     /// Everything the gateway logged so far.
@@ -157,11 +196,11 @@ impl Gateway {
         self.logs.lock().unwrap().clone()
     }
 
-    /// Waits until the logs contain `needle`.
-    pub fn wait_for_log(&self, needle: &str) {
-        wait_for(&format!("log line containing {needle:?}"), Duration::from_secs(10), || {
-            self.logs().contains(needle).then_some(())
-        });
+    /// Waits until the logs contain `needle`; returns the first line holding it.
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        wait_for(&format!("a log line containing {needle:?}"), Duration::from_secs(10), || {
+            self.logs().lines().find(|line| line.contains(needle)).map(str::to_owned)
+        })
     }
 
     /// Whether the process is still running.
@@ -175,6 +214,21 @@ impl Drop for Gateway {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The value of the Prometheus sample `name` whose labels include every pair of `labels`.
+pub fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        let rest = line.strip_prefix(name)?;
+        let (label_text, value) = match rest.strip_prefix('{') {
+            Some(rest) => rest.split_once("} ")?,
+            None => ("", rest.strip_prefix(' ')?),
+        };
+        let matches = labels.iter().all(|(key, wanted)| {
+            label_text.split(',').any(|pair| pair == format!("{key}=\"{wanted}\""))
+        });
+        matches.then(|| value.trim().parse().ok()).flatten()
+    })
 }
 
 /// A blocking HTTP client that neither follows redirects nor uses a proxy.

@@ -1,5 +1,5 @@
 //! Mock systems: loopback HTTP/1.1 (or HTTPS) servers that record every request that reaches
-//! them and answer with a small JSON echo, optionally after a delay.
+//! them and answer with a small JSON echo (`system`, `method`, `target`), optionally after a delay.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -105,13 +105,10 @@ impl MockSystem {
         Self { address, name: name.to_owned(), tls: is_tls, requests, _runtime: runtime }
     }
 
-    /// `http(s)://host:port` of the system.
+    /// `http(s)://127.0.0.1:port` of the system (an HTTPS one presents a `localhost` certificate).
     pub fn base_url(&self) -> String {
-        if self.tls {
-            format!("https://localhost:{}", self.address.port())
-        } else {
-            format!("http://{}", self.address)
-        }
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.address)
     }
 
     /// The system's name (echoed in every answer).
@@ -144,11 +141,15 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
             "target": request.target,
         })
         .to_string();
+        let head_only = request.method == "HEAD";
         recorder.lock().unwrap().push(request);
-        let response = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        let mut response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
             body.len()
         );
+        if !head_only {
+            response.push_str(&body);
+        }
         if stream.write_all(response.as_bytes()).await.is_err() {
             return;
         }

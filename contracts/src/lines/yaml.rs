@@ -159,11 +159,17 @@ fn split_key(content: &str) -> Option<(String, &str)> {
     let (key, rest) = match content.as_bytes().first()? {
         b'"' => {
             let end = closing_double_quote(content)?;
-            (unescape_double(content.get(1..end)?), content.get(end + 1..)?)
+            (
+                unescape_double(content.get(1..end)?),
+                content.get(end + 1..)?,
+            )
         }
         b'\'' => {
             let end = closing_single_quote(content)?;
-            (content.get(1..end)?.replace("''", "'"), content.get(end + 1..)?)
+            (
+                content.get(1..end)?.replace("''", "'"),
+                content.get(end + 1..)?,
+            )
         }
         b'{' | b'[' | b'?' | b'|' | b'>' | b'&' | b'*' | b'!' | b'#' => return None,
         _ => {
@@ -284,7 +290,10 @@ paths:
         assert_eq!(lines["/paths/~1orders~1{orderId}/get/summary"], 17);
         assert!(!lines.contains_key("/paths/~1orders~1{orderId}/get/summary/plain scalar"));
         assert_eq!(lines["/paths/~1orders~1{orderId}/get/responses"], 19);
-        assert_eq!(lines["/paths/~1orders~1{orderId}/get/responses/200/description"], 21);
+        assert_eq!(
+            lines["/paths/~1orders~1{orderId}/get/responses/200/description"],
+            21
+        );
     }
 
     #[test]
@@ -300,7 +309,10 @@ paths:
     #[test]
     fn splits_keys() {
         assert_eq!(split_key("a: b"), Some(("a".into(), "b")));
-        assert_eq!(split_key("inventory:read: Read"), Some(("inventory:read".into(), "Read")));
+        assert_eq!(
+            split_key("inventory:read: Read"),
+            Some(("inventory:read".into(), "Read"))
+        );
         assert_eq!(split_key("\"a\\\"b\": 1"), Some(("a\"b".into(), "1")));
         assert_eq!(split_key("'it''s':"), Some(("it's".into(), "")));
         assert_eq!(split_key("https://example.com"), None);

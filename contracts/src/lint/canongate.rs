@@ -27,7 +27,10 @@ pub(super) fn operation_security(cx: &Context<'_>) -> Vec<Hit> {
 /// Pointer of the response `status` of `operation`, with the key as written.
 fn response_at(cx: &Context<'_>, operation: &Operation, status: &str) -> String {
     let responses_at = pointer::child(&operation.pointer, "responses");
-    let keys = cx.document.pointer(&responses_at).and_then(Value::as_object);
+    let keys = cx
+        .document
+        .pointer(&responses_at)
+        .and_then(Value::as_object);
     let key = keys
         .into_iter()
         .flat_map(|keys| keys.keys())
@@ -44,7 +47,14 @@ pub(super) fn problem_json(cx: &Context<'_>) -> Vec<Hit> {
             .iter()
             .filter(|r| r.status == "default" || r.status.starts_with(['4', '5']));
         for response in errors {
-            let essence = |media: &String| media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            let essence = |media: &String| {
+                media
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            };
             let others: Vec<&str> = response
                 .content
                 .keys()
@@ -52,13 +62,23 @@ pub(super) fn problem_json(cx: &Context<'_>) -> Vec<Hit> {
                 .map(String::as_str)
                 .collect();
             let message = if response.content.is_empty() {
-                format!("the {} response has no content; declare {PROBLEM_JSON}", response.status)
+                format!(
+                    "the {} response has no content; declare {PROBLEM_JSON}",
+                    response.status
+                )
             } else if !others.is_empty() {
-                format!("the {} response must be {PROBLEM_JSON} only, not {}", response.status, others.join(", "))
+                format!(
+                    "the {} response must be {PROBLEM_JSON} only, not {}",
+                    response.status,
+                    others.join(", ")
+                )
             } else {
                 continue;
             };
-            hits.push(Hit::new(response_at(cx, operation, &response.status), message));
+            hits.push(Hit::new(
+                response_at(cx, operation, &response.status),
+                message,
+            ));
         }
     }
     hits
@@ -66,7 +86,8 @@ pub(super) fn problem_json(cx: &Context<'_>) -> Vec<Hit> {
 
 pub(super) fn operation_id_camel_case(cx: &Context<'_>) -> Vec<Hit> {
     let camel = |id: &str| {
-        id.starts_with(|c: char| c.is_ascii_lowercase()) && id.chars().all(|c| c.is_ascii_alphanumeric())
+        id.starts_with(|c: char| c.is_ascii_lowercase())
+            && id.chars().all(|c| c.is_ascii_alphanumeric())
     };
     cx.operations
         .iter()
@@ -81,12 +102,19 @@ pub(super) fn operation_id_camel_case(cx: &Context<'_>) -> Vec<Hit> {
 pub(super) fn path_kebab_case(cx: &Context<'_>) -> Vec<Hit> {
     let kebab = |segment: &str| {
         segment.split('-').all(|word| {
-            !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
     };
     let paths = cx.document.get("paths").and_then(Value::as_object);
     let mut hits = Vec::new();
-    for path in paths.into_iter().flat_map(|paths| paths.keys()).filter(|p| p.starts_with('/')) {
+    for path in paths
+        .into_iter()
+        .flat_map(|paths| paths.keys())
+        .filter(|p| p.starts_with('/'))
+    {
         let literal = |segment: &&str| !segment.is_empty() && !segment.contains(['{', '}']);
         for segment in path.split('/').filter(literal) {
             if !kebab(segment) {
@@ -175,7 +203,10 @@ mod tests {
     #[test]
     fn naming() {
         let text = clean_with("operationId: getOrder", "operationId: Get_Order");
-        assert_eq!(hits(&text, "canongate-operation-id-camel-case")[0].0, "/paths/~1orders~1{orderId}/get/operationId");
+        assert_eq!(
+            hits(&text, "canongate-operation-id-camel-case")[0].0,
+            "/paths/~1orders~1{orderId}/get/operationId"
+        );
         let text = CLEAN.replace("/orders", "/sales_orders");
         let found = hits(&text, "canongate-path-kebab-case");
         assert_eq!(found.len(), 2);
@@ -184,16 +215,31 @@ mod tests {
 
     #[test]
     fn list_paginated() {
-        let text = clean_with("        - $ref: '#/components/parameters/Cursor'\n", "        - {name: page, in: query, schema: {type: integer}}\n");
+        let text = clean_with(
+            "        - $ref: '#/components/parameters/Cursor'\n",
+            "        - {name: page, in: query, schema: {type: integer}}\n",
+        );
         assert!(hits(&text, "canongate-list-paginated").is_empty());
-        let text = clean_with("        - $ref: '#/components/parameters/Cursor'\n", "        - {name: q, in: query, schema: {type: string}}\n");
-        assert_eq!(hits(&text, "canongate-list-paginated")[0].0, "/paths/~1orders/get");
+        let text = clean_with(
+            "        - $ref: '#/components/parameters/Cursor'\n",
+            "        - {name: q, in: query, schema: {type: string}}\n",
+        );
+        assert_eq!(
+            hits(&text, "canongate-list-paginated")[0].0,
+            "/paths/~1orders/get"
+        );
     }
 
     #[test]
     fn idempotency_key() {
-        let text = clean_with("          required: true\n          schema: {type: string}\n", "          schema: {type: string}\n");
-        assert_eq!(hits(&text, "canongate-idempotency-key")[0].0, "/paths/~1orders/post");
+        let text = clean_with(
+            "          required: true\n          schema: {type: string}\n",
+            "          schema: {type: string}\n",
+        );
+        assert_eq!(
+            hits(&text, "canongate-idempotency-key")[0].0,
+            "/paths/~1orders/post"
+        );
         let text = text.replace("domain: order", "domain: customer");
         assert!(hits(&text, "canongate-idempotency-key").is_empty());
     }

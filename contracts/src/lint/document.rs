@@ -10,10 +10,16 @@ use crate::{pointer, walk};
 
 pub(super) fn info_contact(cx: &Context<'_>) -> Vec<Hit> {
     let contact = cx.document.pointer("/info/contact");
-    if contact.and_then(Value::as_object).is_some_and(|contact| !contact.is_empty()) {
+    if contact
+        .and_then(Value::as_object)
+        .is_some_and(|contact| !contact.is_empty())
+    {
         return Vec::new();
     }
-    vec![Hit::new("/info", "info has no contact (the owning team's name, email or URL)")]
+    vec![Hit::new(
+        "/info",
+        "info has no contact (the owning team's name, email or URL)",
+    )]
 }
 
 pub(super) fn server_not_example(cx: &Context<'_>) -> Vec<Hit> {
@@ -52,7 +58,12 @@ pub(super) fn no_trailing_slash(cx: &Context<'_>) -> Vec<Hit> {
 pub(super) fn no_query(cx: &Context<'_>) -> Vec<Hit> {
     path_keys(cx)
         .filter(|(path, _)| path.contains('?'))
-        .map(|(path, at)| Hit::new(at, format!("path `{path}` contains a query string; declare query parameters instead")))
+        .map(|(path, at)| {
+            Hit::new(
+                at,
+                format!("path `{path}` contains a query string; declare query parameters instead"),
+            )
+        })
         .collect()
 }
 
@@ -90,7 +101,10 @@ pub(super) fn unique_tags(cx: &Context<'_>) -> Vec<Hit> {
         };
         if !seen.insert(name) {
             let at = pointer::child(&pointer::index("/tags", index), "name");
-            hits.push(Hit::new(at, format!("tag `{name}` is declared more than once")));
+            hits.push(Hit::new(
+                at,
+                format!("tag `{name}` is declared more than once"),
+            ));
         }
     }
     hits
@@ -103,7 +117,9 @@ pub(super) fn no_ref_siblings(cx: &Context<'_>) -> Vec<Hit> {
             return;
         }
         for key in object.keys().filter(|key| *key != "$ref") {
-            let message = format!("`{key}` next to $ref is ignored by OpenAPI 3.0; move it into the referenced object");
+            let message = format!(
+                "`{key}` next to $ref is ignored by OpenAPI 3.0; move it into the referenced object"
+            );
             hits.push(Hit::new(pointer::child(at, key), message));
         }
     });
@@ -131,9 +147,11 @@ pub(super) fn unused_components(cx: &Context<'_>) -> Vec<Hit> {
         }
     });
     let used = |at: &str| {
-        targets
-            .iter()
-            .any(|target| target.strip_prefix(at).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+        targets.iter().any(|target| {
+            target
+                .strip_prefix(at)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
     };
     let mut hits = Vec::new();
     for section in REUSABLE {
@@ -142,7 +160,10 @@ pub(super) fn unused_components(cx: &Context<'_>) -> Vec<Hit> {
         for name in entries.into_iter().flat_map(|entries| entries.keys()) {
             let at = pointer::child(&section_at, name);
             if !name.starts_with("x-") && !used(&at) {
-                hits.push(Hit::new(at, format!("component `{name}` is never referenced")));
+                hits.push(Hit::new(
+                    at,
+                    format!("component `{name}` is never referenced"),
+                ));
             }
         }
     }
@@ -155,29 +176,50 @@ mod tests {
 
     #[test]
     fn info_contact() {
-        let text = clean_with("  contact: {name: Commerce, email: commerce@retail.test}\n", "");
+        let text = clean_with(
+            "  contact: {name: Commerce, email: commerce@retail.test}\n",
+            "",
+        );
         assert_eq!(hits(&text, "info-contact")[0].0, "/info");
     }
 
     #[test]
     fn server_not_example() {
-        let text = clean_with("tags:\n", "servers:\n  - url: https://api.example.com/v1\n  - url: https://api.retail.test\ntags:\n");
-        assert_eq!(hits(&text, "oas3-server-not-example.com")[0].0, "/servers/0/url");
+        let text = clean_with(
+            "tags:\n",
+            "servers:\n  - url: https://api.example.com/v1\n  - url: https://api.retail.test\ntags:\n",
+        );
+        assert_eq!(
+            hits(&text, "oas3-server-not-example.com")[0].0,
+            "/servers/0/url"
+        );
         assert_eq!(hits(&text, "oas3-server-not-example.com").len(), 1);
     }
 
     #[test]
     fn path_keys() {
         let text = clean_with("  /orders:\n", "  /orders/:\n");
-        assert_eq!(hits(&text, "path-keys-no-trailing-slash")[0].0, "/paths/~1orders~1");
+        assert_eq!(
+            hits(&text, "path-keys-no-trailing-slash")[0].0,
+            "/paths/~1orders~1"
+        );
         let text = clean_with("  /orders:\n", "  /orders?all=1:\n");
-        assert_eq!(hits(&text, "path-not-include-query")[0].0, "/paths/~1orders?all=1");
+        assert_eq!(
+            hits(&text, "path-not-include-query")[0].0,
+            "/paths/~1orders?all=1"
+        );
     }
 
     #[test]
     fn markdown() {
-        let text = clean_with("Lists orders.", "Lists <SCRIPT>alert(1)</SCRIPT> orders; eval(x).");
-        assert_eq!(hits(&text, "no-script-tags-in-markdown")[0].0, "/paths/~1orders/get/description");
+        let text = clean_with(
+            "Lists orders.",
+            "Lists <SCRIPT>alert(1)</SCRIPT> orders; eval(x).",
+        );
+        assert_eq!(
+            hits(&text, "no-script-tags-in-markdown")[0].0,
+            "/paths/~1orders/get/description"
+        );
         assert_eq!(hits(&text, "no-eval-in-markdown").len(), 1);
     }
 
@@ -202,7 +244,10 @@ mod tests {
     #[test]
     fn unused_components() {
         let text = clean_with("  schemas:\n", "  schemas:\n    Spare: {type: string}\n");
-        assert_eq!(hits(&text, "oas3-unused-component")[0].0, "/components/schemas/Spare");
+        assert_eq!(
+            hits(&text, "oas3-unused-component")[0].0,
+            "/components/schemas/Spare"
+        );
         assert_eq!(hits(&text, "oas3-unused-component").len(), 1);
     }
 }

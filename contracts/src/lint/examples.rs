@@ -30,7 +30,8 @@ pub(super) fn media(cx: &Context<'_>) -> Vec<Hit> {
         };
         let mut check = |instance: &Value, instance_at: String| {
             if let Some(why) = mismatch(cx.document, schema, instance) {
-                hits.push(Hit::new(instance_at, format!("the example does not match the schema: {why}")));
+                let message = format!("the example does not match the schema: {}", why.message);
+                hits.push(Hit::new(instance_at + &why.at, message));
             }
         };
         if let Some(example) = object.get("example") {
@@ -66,7 +67,8 @@ pub(super) fn schema(cx: &Context<'_>) -> Vec<Hit> {
                 continue;
             };
             if let Some(why) = mismatch(cx.document, &schema, instance) {
-                hits.push(Hit::new(pointer::child(at, key), format!("the {key} does not match the schema: {why}")));
+                let message = format!("the {key} does not match the schema: {}", why.message);
+                hits.push(Hit::new(pointer::child(at, key) + &why.at, message));
             }
         }
     });
@@ -79,24 +81,47 @@ mod tests {
 
     #[test]
     fn media_examples() {
-        let text = clean_with("example: {id: o-1, status: open}", "example: {id: o-1, status: lost}");
+        let text = clean_with(
+            "example: {id: o-1, status: open}",
+            "example: {id: o-1, status: lost}",
+        );
         let found = hits(&text, "oas3-valid-media-example");
-        assert_eq!(found[0].0, "/paths/~1orders/get/responses/200/content/application~1json/example");
-        assert!(found[0].1.contains("at /status"), "{found:?}");
+        assert_eq!(
+            found[0].0,
+            "/paths/~1orders/get/responses/200/content/application~1json/example/status"
+        );
+        assert_eq!(
+            found[0].1,
+            "the example does not match the schema: \"lost\" is not one of the enum values"
+        );
 
         let named = "examples: {one: {value: {id: 5}}, two: {$ref: '#/components/examples/Two'}}";
-        let text = clean_with("example: {id: o-1, status: open}", named)
-            .replace("  schemas:\n", "  examples:\n    Two: {value: {id: o-2}}\n  schemas:\n");
+        let text = clean_with("example: {id: o-1, status: open}", named).replace(
+            "  schemas:\n",
+            "  examples:\n    Two: {value: {id: o-2}}\n  schemas:\n",
+        );
         let found = hits(&text, "oas3-valid-media-example");
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].0, "/paths/~1orders/get/responses/200/content/application~1json/examples/one/value");
+        assert_eq!(
+            found[0].0,
+            "/paths/~1orders/get/responses/200/content/application~1json/examples/one/value/id"
+        );
     }
 
     #[test]
     fn schema_examples_and_defaults() {
         let text = clean_with("default: open", "default: gone");
-        assert_eq!(hits(&text, "oas3-valid-schema-example")[0].0, "/components/schemas/Order/properties/status/default");
-        let text = clean_with("title: {type: string}", "title: {type: string, example: 42}");
-        assert_eq!(hits(&text, "oas3-valid-schema-example")[0].0, "/components/schemas/Problem/properties/title/example");
+        assert_eq!(
+            hits(&text, "oas3-valid-schema-example")[0].0,
+            "/components/schemas/Order/properties/status/default"
+        );
+        let text = clean_with(
+            "title: {type: string}",
+            "title: {type: string, example: 42}",
+        );
+        assert_eq!(
+            hits(&text, "oas3-valid-schema-example")[0].0,
+            "/components/schemas/Problem/properties/title/example"
+        );
     }
 }

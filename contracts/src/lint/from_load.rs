@@ -19,7 +19,9 @@ pub(super) fn rule_of(kind: &ProblemKind) -> &'static str {
         | ProblemKind::PathParameterNotRequired { .. } => "path-params",
         ProblemKind::UnresolvableRef { .. } | ProblemKind::CyclicRef { .. } => "invalid-ref",
         ProblemKind::ExternalRef { .. } => "canongate-local-refs",
-        ProblemKind::MissingGovernance | ProblemKind::InvalidGovernance { .. } => "canongate-governance",
+        ProblemKind::MissingGovernance | ProblemKind::InvalidGovernance { .. } => {
+            "canongate-governance"
+        }
     }
 }
 
@@ -31,21 +33,41 @@ mod tests {
     #[test]
     fn every_load_rule_is_in_the_table() {
         let kinds = [
-            ProblemKind::Io { message: String::new() },
-            ProblemKind::Syntax { line: 0, column: 0, message: String::new() },
+            ProblemKind::Io {
+                message: String::new(),
+            },
+            ProblemKind::Syntax {
+                line: 0,
+                column: 0,
+                message: String::new(),
+            },
             ProblemKind::NotOpenApi,
-            ProblemKind::InvalidVersion { found: String::new() },
+            ProblemKind::InvalidVersion {
+                found: String::new(),
+            },
             ProblemKind::MissingOperationId,
-            ProblemKind::DuplicateOperationId { operation_id: String::new(), first_pointer: String::new() },
-            ProblemKind::AmbiguousPath { first_pointer: String::new() },
-            ProblemKind::UnresolvableRef { reference: String::new() },
-            ProblemKind::ExternalRef { reference: String::new() },
+            ProblemKind::DuplicateOperationId {
+                operation_id: String::new(),
+                first_pointer: String::new(),
+            },
+            ProblemKind::AmbiguousPath {
+                first_pointer: String::new(),
+            },
+            ProblemKind::UnresolvableRef {
+                reference: String::new(),
+            },
+            ProblemKind::ExternalRef {
+                reference: String::new(),
+            },
             ProblemKind::MissingGovernance,
         ];
         for kind in kinds {
             let id = rule_of(&kind);
             let rule = RULES.iter().find(|rule| rule.id == id);
-            assert!(matches!(rule, Some(rule) if matches!(rule.check, Check::Load)), "{id}");
+            assert!(
+                matches!(rule, Some(rule) if matches!(rule.check, Check::Load)),
+                "{id}"
+            );
         }
     }
 }

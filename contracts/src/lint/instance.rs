@@ -14,17 +14,30 @@ use crate::{pointer, refs};
 /// Schema nesting followed at most; deeper parts are accepted unchecked.
 const MAX_DEPTH: usize = 64;
 
+/// Where and why an instance does not match its schema.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Mismatch {
+    /// JSON pointer into the instance; empty for the instance itself.
+    pub at: String,
+    /// What does not match.
+    pub message: String,
+}
+
 /// Why `instance` does not match `schema`, or `None` when it does.
-pub(super) fn mismatch(document: &Value, schema: &Value, instance: &Value) -> Option<String> {
+pub(super) fn mismatch(document: &Value, schema: &Value, instance: &Value) -> Option<Mismatch> {
     let mut at = String::new();
-    Checker { document }.check(schema, instance, &mut at, 0).err()
+    Checker { document }
+        .check(schema, instance, &mut at, 0)
+        .err()
 }
 
 /// Whether `value` is of the OpenAPI `type` named `kind` (unknown types match).
 pub(super) fn type_matches(kind: &str, value: &Value) -> bool {
     match kind {
         "string" => value.is_string(),
-        "integer" => value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|n| n.fract() == 0.0),
+        "integer" => {
+            value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|n| n.fract() == 0.0)
+        }
         "number" => value.is_number(),
         "boolean" => value.is_boolean(),
         "array" => value.is_array(),
@@ -50,14 +63,13 @@ struct Checker<'a> {
     document: &'a Value,
 }
 
-type Outcome = Result<(), String>;
+type Outcome = Result<(), Mismatch>;
 
-fn fail(at: &str, message: impl std::fmt::Display) -> Outcome {
-    if at.is_empty() {
-        Err(message.to_string())
-    } else {
-        Err(format!("at {at}: {message}"))
-    }
+fn fail(at: &str, message: impl Into<String>) -> Outcome {
+    Err(Mismatch {
+        at: at.to_owned(),
+        message: message.into(),
+    })
 }
 
 impl<'a> Checker<'a> {
@@ -80,35 +92,41 @@ impl<'a> Checker<'a> {
         if instance.is_null() && flag("nullable") {
             return Ok(());
         }
-        if let Some(kind) = schema.get("type").and_then(Value::as_str) {
-            if !type_matches(kind, instance) {
-                return fail(at, format!("expected {kind}, found {}", kind_of(instance)));
-            }
+        if let Some(kind) = schema.get("type").and_then(Value::as_str)
+            && !type_matches(kind, instance)
+        {
+            return fail(at, format!("expected {kind}, found {}", kind_of(instance)));
         }
-        if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-            if !values.contains(instance) {
-                return fail(at, format!("{instance} is not one of the enum values"));
-            }
+        if let Some(values) = schema.get("enum").and_then(Value::as_array)
+            && !values.contains(instance)
+        {
+            return fail(at, format!("{instance} is not one of the enum values"));
         }
         self.bounds(schema, instance, at)?;
-        if let Some(items) = instance.as_array() {
-            if let Some(item_schema) = schema.get("items") {
-                for (index, item) in items.iter().enumerate() {
-                    self.descend(item_schema, item, at, &index.to_string(), depth)?;
-                }
+        if let (Some(items), Some(item_schema)) = (instance.as_array(), schema.get("items")) {
+            for (index, item) in items.iter().enumerate() {
+                self.descend(item_schema, item, at, &index.to_string(), depth)?;
             }
         }
         if let Some(object) = instance.as_object() {
             self.object(schema, object, at, depth)?;
         }
-        for sub in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        for sub in schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             self.check(sub, instance, at, depth + 1)?;
         }
         for keyword in ["anyOf", "oneOf"] {
             let Some(alternatives) = schema.get(keyword).and_then(Value::as_array) else {
                 continue;
             };
-            let matches = |sub| self.check(sub, instance, &mut at.clone(), depth + 1).is_ok();
+            let matches = |sub| {
+                self.check(sub, instance, &mut at.clone(), depth + 1)
+                    .is_ok()
+            };
             if !alternatives.is_empty() && !alternatives.iter().any(matches) {
                 return fail(at, format!("matches none of the `{keyword}` schemas"));
             }
@@ -116,7 +134,14 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    fn descend(&self, schema: &'a Value, instance: &Value, at: &mut String, segment: &str, depth: usize) -> Outcome {
+    fn descend(
+        &self,
+        schema: &'a Value,
+        instance: &Value,
+        at: &mut String,
+        segment: &str,
+        depth: usize,
+    ) -> Outcome {
         let parent_len = at.len();
         at.push('/');
         at.push_str(&pointer::escape(segment));
@@ -130,32 +155,44 @@ impl<'a> Checker<'a> {
         let count = |key: &str| schema.get(key).and_then(Value::as_u64);
         let flag = |key: &str| schema.get(key) == Some(&Value::Bool(true));
         if let Some(n) = instance.as_f64() {
-            if let Some(min) = number("minimum") {
-                if n < min || (flag("exclusiveMinimum") && n == min) {
-                    return fail(at, format!("{instance} is below the minimum {min}"));
-                }
+            if let Some(min) = number("minimum")
+                && (n < min || (flag("exclusiveMinimum") && n == min))
+            {
+                return fail(at, format!("{instance} is below the minimum {min}"));
             }
-            if let Some(max) = number("maximum") {
-                if n > max || (flag("exclusiveMaximum") && n == max) {
-                    return fail(at, format!("{instance} is above the maximum {max}"));
-                }
+            if let Some(max) = number("maximum")
+                && (n > max || (flag("exclusiveMaximum") && n == max))
+            {
+                return fail(at, format!("{instance} is above the maximum {max}"));
             }
         }
         let length = match instance {
             Value::String(text) => Some((text.chars().count() as u64, "minLength", "maxLength")),
             Value::Array(items) => Some((items.len() as u64, "minItems", "maxItems")),
-            Value::Object(members) => Some((members.len() as u64, "minProperties", "maxProperties")),
+            Value::Object(members) => {
+                Some((members.len() as u64, "minProperties", "maxProperties"))
+            }
             _ => None,
         };
-        if let Some((length, min_key, max_key)) = length {
-            if count(min_key).is_some_and(|min| length < min) || count(max_key).is_some_and(|max| length > max) {
-                return fail(at, format!("has length {length}, outside {min_key}/{max_key}"));
-            }
+        if let Some((length, min_key, max_key)) = length
+            && (count(min_key).is_some_and(|min| length < min)
+                || count(max_key).is_some_and(|max| length > max))
+        {
+            return fail(
+                at,
+                format!("has length {length}, outside {min_key}/{max_key}"),
+            );
         }
         Ok(())
     }
 
-    fn object(&self, schema: &'a Map<String, Value>, object: &Map<String, Value>, at: &mut String, depth: usize) -> Outcome {
+    fn object(
+        &self,
+        schema: &'a Map<String, Value>,
+        object: &Map<String, Value>,
+        at: &mut String,
+        depth: usize,
+    ) -> Outcome {
         let properties = schema.get("properties").and_then(Value::as_object);
         let property = |name: &str| properties.and_then(|properties| properties.get(name));
         let required = schema.get("required").and_then(Value::as_array);
@@ -165,7 +202,11 @@ impl<'a> Checker<'a> {
             }
             let one_way = property(name)
                 .and_then(|property| self.resolve(property))
-                .is_some_and(|p| ["readOnly", "writeOnly"].iter().any(|k| p.get(*k) == Some(&Value::Bool(true))));
+                .is_some_and(|p| {
+                    ["readOnly", "writeOnly"]
+                        .iter()
+                        .any(|k| p.get(*k) == Some(&Value::Bool(true)))
+                });
             if !one_way {
                 return fail(at, format!("required property `{name}` is missing"));
             }
@@ -173,8 +214,12 @@ impl<'a> Checker<'a> {
         for (name, value) in object {
             match (property(name), schema.get("additionalProperties")) {
                 (Some(property), _) => self.descend(property, value, at, name, depth)?,
-                (None, Some(Value::Bool(false))) => return fail(at, format!("property `{name}` is not allowed")),
-                (None, Some(additional @ Value::Object(_))) => self.descend(additional, value, at, name, depth)?,
+                (None, Some(Value::Bool(false))) => {
+                    return fail(at, format!("property `{name}` is not allowed"));
+                }
+                (None, Some(additional @ Value::Object(_))) => {
+                    self.descend(additional, value, at, name, depth)?
+                }
                 (None, _) => {}
             }
         }
@@ -187,20 +232,36 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The mismatch as `at: message` (just `message` at the root).
     fn check(schema: Value, instance: Value) -> Option<String> {
         let document = json!({"components": {"schemas": {
             "Node": {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Node"}, "n": {"type": "integer"}}}
         }}});
-        mismatch(&document, &schema, &instance)
+        mismatch(&document, &schema, &instance).map(|m| {
+            if m.at.is_empty() {
+                m.message
+            } else {
+                format!("{}: {}", m.at, m.message)
+            }
+        })
     }
 
     #[test]
     fn checks_types_and_nullable() {
         assert_eq!(check(json!({"type": "integer"}), json!(3)), None);
         assert_eq!(check(json!({"type": "integer"}), json!(3.0)), None);
-        assert_eq!(check(json!({"type": "integer"}), json!("3")).as_deref(), Some("expected integer, found string"));
-        assert_eq!(check(json!({"type": "string"}), json!(null)).as_deref(), Some("expected string, found null"));
-        assert_eq!(check(json!({"type": "string", "nullable": true}), json!(null)), None);
+        assert_eq!(
+            check(json!({"type": "integer"}), json!("3")).as_deref(),
+            Some("expected integer, found string")
+        );
+        assert_eq!(
+            check(json!({"type": "string"}), json!(null)).as_deref(),
+            Some("expected string, found null")
+        );
+        assert_eq!(
+            check(json!({"type": "string", "nullable": true}), json!(null)),
+            None
+        );
         assert_eq!(check(json!({"type": "number"}), json!(1.5)), None);
     }
 
@@ -226,27 +287,45 @@ mod tests {
                 "tags": {"type": "array", "items": {"type": "string"}}
             }
         });
-        assert_eq!(check(schema.clone(), json!({"name": "x", "tags": ["a"]})), None);
+        assert_eq!(
+            check(schema.clone(), json!({"name": "x", "tags": ["a"]})),
+            None
+        );
         assert_eq!(
             check(schema.clone(), json!({"name": "x", "tags": ["a", 1]})).as_deref(),
-            Some("at /tags/1: expected string, found integer")
+            Some("/tags/1: expected string, found integer")
         );
-        assert_eq!(check(schema.clone(), json!({"tags": []})).as_deref(), Some("required property `name` is missing"));
-        assert_eq!(check(schema, json!({"name": "x", "extra": 1})).as_deref(), Some("property `extra` is not allowed"));
+        assert_eq!(
+            check(schema.clone(), json!({"tags": []})).as_deref(),
+            Some("required property `name` is missing")
+        );
+        assert_eq!(
+            check(schema, json!({"name": "x", "extra": 1})).as_deref(),
+            Some("property `extra` is not allowed")
+        );
     }
 
     #[test]
     fn follows_references_and_compositions() {
         let node = json!({"$ref": "#/components/schemas/Node"});
-        assert_eq!(check(node.clone(), json!({"next": {"next": {"n": 1}}})), None);
+        assert_eq!(
+            check(node.clone(), json!({"next": {"next": {"n": 1}}})),
+            None
+        );
         assert_eq!(
             check(node, json!({"next": {"next": {"n": "x"}}})).as_deref(),
-            Some("at /next/next/n: expected integer, found string")
+            Some("/next/next/n: expected integer, found string")
         );
         let any = json!({"anyOf": [{"type": "string"}, {"type": "integer"}]});
         assert_eq!(check(any.clone(), json!(1)), None);
         assert!(check(any, json!(true)).is_some());
-        assert!(check(json!({"allOf": [{"type": "object"}, {"required": ["a"]}]}), json!({})).is_some());
+        assert!(
+            check(
+                json!({"allOf": [{"type": "object"}, {"required": ["a"]}]}),
+                json!({})
+            )
+            .is_some()
+        );
         assert_eq!(check(json!({"$ref": "#/nowhere"}), json!(1)), None);
     }
 
@@ -254,6 +333,6 @@ mod tests {
     fn a_self_referencing_schema_terminates() {
         let document = json!({"components": {"schemas": {"Loop": {"allOf": [{"$ref": "#/components/schemas/Loop"}]}}}});
         let schema = json!({"$ref": "#/components/schemas/Loop"});
-        assert_eq!(mismatch(&document, &schema, &json!({})), None);
+        assert!(mismatch(&document, &schema, &json!({})).is_none());
     }
 }

@@ -7,7 +7,10 @@ use super::{Context, Hit};
 use crate::{pointer, walk};
 
 /// Calls `check` on every structural object that has an `enum` array.
-fn enums(cx: &Context<'_>, mut check: impl FnMut(&str, &serde_json::Map<String, Value>, &[Value], &mut Vec<Hit>)) -> Vec<Hit> {
+fn enums(
+    cx: &Context<'_>,
+    mut check: impl FnMut(&str, &serde_json::Map<String, Value>, &[Value], &mut Vec<Hit>),
+) -> Vec<Hit> {
     let mut hits = Vec::new();
     walk::objects(cx.document, &mut |at, object| {
         if let Some(values) = object.get("enum").and_then(Value::as_array) {
@@ -22,7 +25,10 @@ pub(super) fn unique_enum(cx: &Context<'_>) -> Vec<Hit> {
         for (index, value) in values.iter().enumerate() {
             if values[..index].contains(value) {
                 let at = pointer::index(&pointer::child(at, "enum"), index);
-                hits.push(Hit::new(at, format!("enum value {value} appears more than once")));
+                hits.push(Hit::new(
+                    at,
+                    format!("enum value {value} appears more than once"),
+                ));
             }
         }
     })
@@ -35,10 +41,14 @@ pub(super) fn typed_enum(cx: &Context<'_>) -> Vec<Hit> {
         };
         let nullable = object.get("nullable") == Some(&Value::Bool(true));
         for (index, value) in values.iter().enumerate() {
-            if !type_matches(kind, value) && !(nullable && value.is_null()) {
+            let allowed = type_matches(kind, value) || (nullable && value.is_null());
+            if !allowed {
                 let at = pointer::index(&pointer::child(at, "enum"), index);
                 let found = kind_of(value);
-                hits.push(Hit::new(at, format!("enum value {value} is {found}, not {kind}")));
+                hits.push(Hit::new(
+                    at,
+                    format!("enum value {value} is {found}, not {kind}"),
+                ));
             }
         }
     })
@@ -47,7 +57,9 @@ pub(super) fn typed_enum(cx: &Context<'_>) -> Vec<Hit> {
 pub(super) fn array_items(cx: &Context<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     walk::objects(cx.document, &mut |at, object| {
-        if object.get("type").and_then(Value::as_str) == Some("array") && !object.contains_key("items") {
+        if object.get("type").and_then(Value::as_str) == Some("array")
+            && !object.contains_key("items")
+        {
             hits.push(Hit::new(at, "the array schema has no `items`"));
         }
     });
@@ -63,14 +75,20 @@ mod tests {
     #[test]
     fn unique_enum() {
         let text = clean_with(STATUS, "enum: [open, closed, open]");
-        assert_eq!(hits(&text, "duplicated-entry-in-enum")[0].0, "/components/schemas/Order/properties/status/enum/2");
+        assert_eq!(
+            hits(&text, "duplicated-entry-in-enum")[0].0,
+            "/components/schemas/Order/properties/status/enum/2"
+        );
     }
 
     #[test]
     fn typed_enum() {
         let text = clean_with(STATUS, "enum: [open, 3]");
         let found = hits(&text, "typed-enum");
-        assert_eq!(found[0].0, "/components/schemas/Order/properties/status/enum/1");
+        assert_eq!(
+            found[0].0,
+            "/components/schemas/Order/properties/status/enum/1"
+        );
         assert_eq!(found[0].1, "enum value 3 is integer, not string");
         let text = clean_with(STATUS, "nullable: true, enum: [open, null]");
         assert!(hits(&text, "typed-enum").is_empty());
@@ -78,7 +96,13 @@ mod tests {
 
     #[test]
     fn array_items() {
-        let text = clean_with("{type: array, items: {$ref: '#/components/schemas/Order'}}", "{type: array}");
-        assert_eq!(hits(&text, "array-items")[0].0, "/components/schemas/Order/properties/lines");
+        let text = clean_with(
+            "{type: array, items: {$ref: '#/components/schemas/Order'}}",
+            "{type: array}",
+        );
+        assert_eq!(
+            hits(&text, "array-items")[0].0,
+            "/components/schemas/Order/properties/lines"
+        );
     }
 }

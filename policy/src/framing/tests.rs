@@ -80,6 +80,10 @@ fn refuses_targets_that_are_not_origin_form() {
         assert_eq!(refused(&format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n")), 400, "{target:?}");
     }
     assert_eq!(refused("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
+    for escaped in ["/a%20b", "/a%22b", "/a%3Cb", "/a%3eb"] {
+        assert_eq!(refused(&format!("GET {escaped} HTTP/1.1\r\nHost: a\r\n\r\n")), 400, "{escaped}");
+    }
+    assert_eq!(check("GET /customer/v1/customers?q=Anna%20M%C3%BCller%22 HTTP/1.1\r\nHost: a\r\n\r\n"), Ok(()));
     assert_eq!(refused("GET /caf\u{e9} HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
     assert_eq!(refused("GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
 }
