@@ -70,7 +70,10 @@ struct ServeArgs {
 
 impl ServeArgs {
     fn options(&self) -> ServeOptions {
-        ServeOptions { threads: self.threads, watch_interval: self.watch.then_some(self.watch_interval) }
+        ServeOptions {
+            threads: self.threads,
+            watch_interval: self.watch.then_some(self.watch_interval),
+        }
     }
 }
 

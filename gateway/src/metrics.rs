@@ -36,8 +36,11 @@ pub struct RequestLabels<'a> {
 
 impl RequestLabels<'_> {
     /// Labels for a request that matched no operation.
-    pub const UNMATCHED: RequestLabels<'static> =
-        RequestLabels { api: UNMATCHED, version: UNMATCHED, operation: UNMATCHED };
+    pub const UNMATCHED: RequestLabels<'static> = RequestLabels {
+        api: UNMATCHED,
+        version: UNMATCHED,
+        operation: UNMATCHED,
+    };
 }
 
 impl Metrics {
@@ -45,7 +48,10 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("canongate_requests_total", "Requests answered, by operation and status."),
+            Opts::new(
+                "canongate_requests_total",
+                "Requests answered, by operation and status.",
+            ),
             &["api", "version", "operation", "status"],
         )
         .expect("valid metric");
@@ -55,23 +61,33 @@ impl Metrics {
                 "Time from the request head to the end of the response, by operation.",
             )
             .buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                10.0,
             ]),
             &["api", "version", "operation"],
         )
         .expect("valid metric");
         let upstream_errors = IntCounterVec::new(
-            Opts::new("canongate_upstream_errors_total", "Failures talking to systems, by kind."),
+            Opts::new(
+                "canongate_upstream_errors_total",
+                "Failures talking to systems, by kind.",
+            ),
             &["system", "kind"],
         )
         .expect("valid metric");
         let reloads = IntCounterVec::new(
-            Opts::new("canongate_config_reloads_total", "Configuration reloads, by result."),
+            Opts::new(
+                "canongate_config_reloads_total",
+                "Configuration reloads, by result.",
+            ),
             &["result"],
         )
         .expect("valid metric");
         let revision = IntGaugeVec::new(
-            Opts::new("canongate_config_revision_info", "The active configuration revision (1)."),
+            Opts::new(
+                "canongate_config_revision_info",
+                "The active configuration revision (1).",
+            ),
             &["revision"],
         )
         .expect("valid metric");
@@ -84,14 +100,26 @@ impl Metrics {
         ] {
             registry.register(collector).expect("unique metric names");
         }
-        Self { registry, requests, duration, upstream_errors, reloads, revision }
+        for result in ["applied", "refused"] {
+            reloads.with_label_values(&[result]);
+        }
+        Self {
+            registry,
+            requests,
+            duration,
+            upstream_errors,
+            reloads,
+            revision,
+        }
     }
 
     /// Counts one answered request and its duration.
     pub fn observe_request(&self, labels: RequestLabels<'_>, status: u16, elapsed: Duration) {
         let buffer = itoa_status(status);
         let status = std::str::from_utf8(&buffer[..]).unwrap_or("0");
-        self.requests.with_label_values(&[labels.api, labels.version, labels.operation, status]).inc();
+        self.requests
+            .with_label_values(&[labels.api, labels.version, labels.operation, status])
+            .inc();
         self.duration
             .with_label_values(&[labels.api, labels.version, labels.operation])
             .observe(elapsed.as_secs_f64());
@@ -99,12 +127,16 @@ impl Metrics {
 
     /// Counts a failure towards a system (`connect`, `timeout`, `tls`, `protocol`).
     pub fn upstream_error(&self, system: &str, kind: &str) {
-        self.upstream_errors.with_label_values(&[system, kind]).inc();
+        self.upstream_errors
+            .with_label_values(&[system, kind])
+            .inc();
     }
 
     /// Counts a reload attempt.
-    pub fn reload(&self, succeeded: bool) {
-        self.reloads.with_label_values(&[if succeeded { "success" } else { "failure" }]).inc();
+    pub fn reload(&self, applied: bool) {
+        self.reloads
+            .with_label_values(&[if applied { "applied" } else { "refused" }])
+            .inc();
     }
 
     /// Marks `revision` as the active one.
@@ -133,7 +165,11 @@ impl Default for Metrics {
 /// Three ASCII digits of a status code (statuses are always 100..=999 here).
 fn itoa_status(status: u16) -> [u8; 3] {
     let status = status.min(999);
-    [b'0' + (status / 100) as u8, b'0' + (status / 10 % 10) as u8, b'0' + (status % 10) as u8]
+    [
+        b'0' + (status / 100) as u8,
+        b'0' + (status / 10 % 10) as u8,
+        b'0' + (status % 10) as u8,
+    ]
 }
 
 #[cfg(test)]
@@ -143,7 +179,11 @@ mod tests {
     #[test]
     fn renders_requests_latency_upstream_errors_and_revision() {
         let metrics = Metrics::new();
-        let labels = RequestLabels { api: "inventory", version: "v1", operation: "getStockLevel" };
+        let labels = RequestLabels {
+            api: "inventory",
+            version: "v1",
+            operation: "getStockLevel",
+        };
         metrics.observe_request(labels, 200, Duration::from_millis(3));
         metrics.observe_request(labels, 200, Duration::from_millis(3));
         metrics.observe_request(RequestLabels::UNMATCHED, 404, Duration::from_micros(50));
@@ -152,7 +192,12 @@ mod tests {
         metrics.set_revision("r2");
         let text = String::from_utf8(metrics.render()).unwrap();
         assert!(text.contains(r#"canongate_requests_total{api="inventory",operation="getStockLevel",status="200",version="v1"} 2"#), "{text}");
-        assert!(text.contains(r#"canongate_requests_total{api="-",operation="-",status="404",version="-"} 1"#), "{text}");
+        assert!(
+            text.contains(
+                r#"canongate_requests_total{api="-",operation="-",status="404",version="-"} 1"#
+            ),
+            "{text}"
+        );
         assert!(text.contains("canongate_request_duration_seconds_bucket"));
         assert!(text.contains(r#"canongate_upstream_errors_total{kind="connect",system="erp"} 1"#));
         assert!(text.contains(r#"canongate_config_revision_info{revision="r2"} 1"#));

@@ -36,14 +36,22 @@ impl OpsApp {
         reloads: Arc<ReloadStatus>,
         proxy_address: SocketAddr,
     ) -> Self {
-        Self { runtime, metrics, reloads, proxy_address, proxy_accepting: AtomicBool::new(false) }
+        Self {
+            runtime,
+            metrics,
+            reloads,
+            proxy_address,
+            proxy_accepting: AtomicBool::new(false),
+        }
     }
 
     async fn proxy_is_accepting(&self) -> bool {
         if self.proxy_accepting.load(Ordering::Relaxed) {
             return true;
         }
-        let accepting = tokio::net::TcpStream::connect(reachable(self.proxy_address)).await.is_ok();
+        let accepting = tokio::net::TcpStream::connect(reachable(self.proxy_address))
+            .await
+            .is_ok();
         self.proxy_accepting.store(accepting, Ordering::Relaxed);
         accepting
     }
@@ -63,16 +71,28 @@ impl OpsApp {
             })).collect::<Vec<_>>(),
             "last_reload": self.reloads.to_json(),
         });
-        let status = if accepting { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-        respond(status, "application/json", serde_json::to_vec_pretty(&body).unwrap_or_default())
+        let status = if accepting {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        respond(
+            status,
+            "application/json",
+            serde_json::to_vec_pretty(&body).unwrap_or_default(),
+        )
     }
 }
 
 /// A connectable form of a listening address (wildcards become loopback).
 fn reachable(address: SocketAddr) -> SocketAddr {
     match address.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port()),
-        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), address.port()),
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), address.port())
+        }
         _ => address,
     }
 }
@@ -92,21 +112,43 @@ impl ServeHttp for OpsApp {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
         let request = session.req_header();
         if request.method != http::Method::GET && request.method != http::Method::HEAD {
-            let problem = Problem::new(ProblemKind::MethodNotAllowed, "the ops endpoints are read-only");
-            let mut response = respond(StatusCode::METHOD_NOT_ALLOWED, problem::CONTENT_TYPE, problem.to_json());
-            response.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static("GET, HEAD"));
+            let problem = Problem::new(
+                ProblemKind::MethodNotAllowed,
+                "the ops endpoints are read-only",
+            );
+            let mut response = respond(
+                StatusCode::METHOD_NOT_ALLOWED,
+                problem::CONTENT_TYPE,
+                problem.to_json(),
+            );
+            response.headers_mut().insert(
+                http::header::ALLOW,
+                http::HeaderValue::from_static("GET, HEAD"),
+            );
             return response;
         }
         match request.uri.path() {
-            "/healthz" => respond(StatusCode::OK, "application/json", br#"{"status":"ok"}"#.to_vec()),
+            "/healthz" => respond(
+                StatusCode::OK,
+                "application/json",
+                br#"{"status":"ok"}"#.to_vec(),
+            ),
             "/readyz" => self.readiness().await,
-            "/metrics" => respond(StatusCode::OK, "text/plain; version=0.0.4", self.metrics.render()),
+            "/metrics" => respond(
+                StatusCode::OK,
+                "text/plain; version=0.0.4",
+                self.metrics.render(),
+            ),
             path => {
                 let problem = Problem::new(
                     ProblemKind::NoRoute,
                     format!("{path} is not an ops endpoint; try /healthz, /readyz or /metrics"),
                 );
-                respond(StatusCode::NOT_FOUND, problem::CONTENT_TYPE, problem.to_json())
+                respond(
+                    StatusCode::NOT_FOUND,
+                    problem::CONTENT_TYPE,
+                    problem.to_json(),
+                )
             }
         }
     }

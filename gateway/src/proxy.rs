@@ -59,7 +59,8 @@ pub struct RequestContext {
 
 impl RequestContext {
     fn operation(&self) -> Option<&Operation> {
-        self.operation.map(|index| self.runtime.snapshot.operation(index))
+        self.operation
+            .map(|index| self.runtime.snapshot.operation(index))
     }
 }
 
@@ -74,12 +75,19 @@ fn has_request_body(session: &Session) -> bool {
 
 /// Connection handling after an early answer: never leave an unread body on a kept connection.
 fn after_early_answer(session: &Session) -> Connection {
-    if has_request_body(session) { Connection::Close } else { Connection::KeepAlive }
+    if has_request_body(session) {
+        Connection::Close
+    } else {
+        Connection::KeepAlive
+    }
 }
 
 #[async_trait]
 impl ProxyHttp for Gateway {
     type CTX = RequestContext;
+
+    /// No downstream modules: the gateway does not compress, so it skips their per-request cost.
+    fn init_downstream_modules(&self, _modules: &mut pingora::modules::http::HttpModules) {}
 
     fn new_ctx(&self) -> Self::CTX {
         RequestContext {
@@ -94,11 +102,7 @@ impl ProxyHttp for Gateway {
         }
     }
 
-    async fn early_request_filter(
-        &self,
-        session: &mut Session,
-        ctx: &mut Self::CTX,
-    ) -> Result<()> {
+    async fn early_request_filter(&self, session: &mut Session, ctx: &mut Self::CTX) -> Result<()> {
         // Serve pipelined HTTP/1.1 requests in order instead of dropping all but the first.
         if let ServerSession::H1(h1) = session.as_downstream_mut() {
             h1.set_pipelining_enabled(true);
@@ -111,7 +115,10 @@ impl ProxyHttp for Gateway {
             _ => tracing_context::new_request_id(rand::random()),
         };
         let span_id = rand::random();
-        ctx.trace = match headers.get("traceparent").and_then(|v| TraceParent::parse(v.as_bytes())) {
+        ctx.trace = match headers
+            .get("traceparent")
+            .and_then(|v| TraceParent::parse(v.as_bytes()))
+        {
             Some(parent) => parent.child(span_id),
             None => TraceParent::root(rand::random(), span_id),
         };
@@ -122,8 +129,10 @@ impl ProxyHttp for Gateway {
         let snapshot = &ctx.runtime.snapshot;
         let head = session.as_downstream().to_h1_raw();
         if let Err(violation) = framing::check_request_head(&head, &snapshot.http) {
-            let problem =
-                Problem::new(ProblemKind::for_framing_status(violation.status), violation.detail);
+            let problem = Problem::new(
+                ProblemKind::for_framing_status(violation.status),
+                violation.detail,
+            );
             send_problem(session, problem, &ctx.request_id, &[], Connection::Close).await?;
             return Ok(true);
         }
@@ -143,17 +152,29 @@ impl ProxyHttp for Gateway {
                 (Problem::new(ProblemKind::VersionRetired, detail), None)
             }
             RouteMatch::MethodNotAllowed { allow } => {
-                let detail = format!("{} is not allowed on {path}; allowed: {allow}", request.method);
-                (Problem::new(ProblemKind::MethodNotAllowed, detail), Some(allow.to_owned()))
+                let detail = format!(
+                    "{} is not allowed on {path}; allowed: {allow}",
+                    request.method
+                );
+                (
+                    Problem::new(ProblemKind::MethodNotAllowed, detail),
+                    Some(allow.to_owned()),
+                )
             }
             RouteMatch::NotFound => {
-                let detail = format!("{} {path} matches no operation of any served API", request.method);
+                let detail = format!(
+                    "{} {path} matches no operation of any served API",
+                    request.method
+                );
                 (Problem::new(ProblemKind::NoRoute, detail), None)
             }
         };
         let connection = after_early_answer(session);
-        let headers: Vec<(&'static str, &str)> =
-            allow.as_deref().map(|allow| ("allow", allow)).into_iter().collect();
+        let headers: Vec<(&'static str, &str)> = allow
+            .as_deref()
+            .map(|allow| ("allow", allow))
+            .into_iter()
+            .collect();
         send_problem(session, problem, &ctx.request_id, &headers, connection).await?;
         Ok(true)
     }
@@ -180,7 +201,9 @@ impl ProxyHttp for Gateway {
         mut error: Box<Error>,
     ) -> Box<Error> {
         // Nothing was sent yet, so another endpoint of the same system may be tried once each.
-        let endpoints = ctx.operation().map_or(0, |op| ctx.runtime.peers[op.system].len());
+        let endpoints = ctx
+            .operation()
+            .map_or(0, |op| ctx.runtime.peers[op.system].len());
         error.set_retry(ctx.connect_attempts < endpoints);
         error
     }
@@ -209,13 +232,18 @@ impl ProxyHttp for Gateway {
             .headers
             .get(http::header::HOST)
             .cloned();
-        upstream_request.insert_header(http::header::HOST, &system.endpoints[endpoint].authority)?;
+        upstream_request
+            .insert_header(http::header::HOST, &system.endpoints[endpoint].authority)?;
         if let Some(host) = client_host {
             upstream_request.insert_header("x-forwarded-host", host)?;
         }
         if let Some(client) = session.client_addr().and_then(|addr| addr.as_inet()) {
             let forwarded = match upstream_request.headers.get("x-forwarded-for") {
-                Some(previous) => format!("{}, {}", String::from_utf8_lossy(previous.as_bytes()), client.ip()),
+                Some(previous) => format!(
+                    "{}, {}",
+                    String::from_utf8_lossy(previous.as_bytes()),
+                    client.ip()
+                ),
                 None => client.ip().to_string(),
             };
             upstream_request.insert_header("x-forwarded-for", forwarded)?;
@@ -244,7 +272,10 @@ impl ProxyHttp for Gateway {
     ) -> FailToProxy {
         let (kind, detail) = classify(error, ctx);
         let Some(kind) = kind else {
-            return FailToProxy { error_code: 0, can_reuse_downstream: false };
+            return FailToProxy {
+                error_code: 0,
+                can_reuse_downstream: false,
+            };
         };
         let status = kind.status();
         if session.response_written().is_none() {
@@ -255,11 +286,16 @@ impl ProxyHttp for Gateway {
                 tracing::debug!(error = %write_error, "cannot send the error response");
             }
         }
-        FailToProxy { error_code: status, can_reuse_downstream: false }
+        FailToProxy {
+            error_code: status,
+            can_reuse_downstream: false,
+        }
     }
 
     async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut Self::CTX) {
-        let status = session.response_written().map_or(0, |response| response.status.as_u16());
+        let status = session
+            .response_written()
+            .map_or(0, |response| response.status.as_u16());
         let elapsed = ctx.started.elapsed();
         let operation = ctx.operation();
         let labels = operation.map_or(RequestLabels::UNMATCHED, |op| RequestLabels {
@@ -273,7 +309,8 @@ impl ProxyHttp for Gateway {
             _ => "",
         };
         if let (Some(kind), Some(op)) = (ctx.upstream_error, operation) {
-            self.metrics.upstream_error(&ctx.runtime.snapshot.systems[op.system].name, kind);
+            self.metrics
+                .upstream_error(&ctx.runtime.snapshot.systems[op.system].name, kind);
         }
         let request = session.req_header();
         tracing::info!(
@@ -302,7 +339,10 @@ fn classify(error: &Error, ctx: &mut RequestContext) -> (Option<ProblemKind>, St
     match (error.esource(), error.etype()) {
         (_, ErrorType::HTTPStatus(code)) if *code == 504 => {
             ctx.upstream_error = Some("timeout");
-            (Some(ProblemKind::UpstreamTimeout), format!("system `{system}` did not answer in time"))
+            (
+                Some(ProblemKind::UpstreamTimeout),
+                format!("system `{system}` did not answer in time"),
+            )
         }
         (ErrorSource::Upstream, ErrorType::ConnectTimedout) => {
             ctx.upstream_error = Some("connect");
@@ -316,7 +356,10 @@ fn classify(error: &Error, ctx: &mut RequestContext) -> (Option<ProblemKind>, St
             ErrorType::ConnectRefused | ErrorType::ConnectNoRoute | ErrorType::ConnectError,
         ) => {
             ctx.upstream_error = Some("connect");
-            (Some(ProblemKind::UpstreamUnavailable), format!("system `{system}` refused the connection"))
+            (
+                Some(ProblemKind::UpstreamUnavailable),
+                format!("system `{system}` refused the connection"),
+            )
         }
         (
             ErrorSource::Upstream,
@@ -326,11 +369,17 @@ fn classify(error: &Error, ctx: &mut RequestContext) -> (Option<ProblemKind>, St
             | ErrorType::HandshakeError,
         ) => {
             ctx.upstream_error = Some("tls");
-            (Some(ProblemKind::UpstreamUnavailable), format!("TLS with system `{system}` failed"))
+            (
+                Some(ProblemKind::UpstreamUnavailable),
+                format!("TLS with system `{system}` failed"),
+            )
         }
         (ErrorSource::Upstream, ErrorType::ReadTimedout | ErrorType::WriteTimedout) => {
             ctx.upstream_error = Some("timeout");
-            (Some(ProblemKind::UpstreamTimeout), format!("system `{system}` did not answer in time"))
+            (
+                Some(ProblemKind::UpstreamTimeout),
+                format!("system `{system}` did not answer in time"),
+            )
         }
         (ErrorSource::Upstream, _) => {
             ctx.upstream_error = Some("protocol");
@@ -348,6 +397,9 @@ fn classify(error: &Error, ctx: &mut RequestContext) -> (Option<ProblemKind>, St
             Some(ProblemKind::MalformedRequest),
             "the request body is not framed correctly".to_owned(),
         ),
-        _ => (Some(ProblemKind::Internal), "the gateway failed to handle the request".to_owned()),
+        _ => (
+            Some(ProblemKind::Internal),
+            "the gateway failed to handle the request".to_owned(),
+        ),
     }
 }

@@ -27,15 +27,29 @@ struct Outcome {
 
 impl ReloadStatus {
     fn record(&self, result: Result<String, String>) {
-        let outcome = Outcome { at: SystemTime::now(), result };
-        *self.last.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(outcome);
+        let outcome = Outcome {
+            at: SystemTime::now(),
+            result,
+        };
+        *self
+            .last
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = Some(outcome);
     }
 
     /// `null` before any reload, else the time, result, and revision or error.
     pub fn to_json(&self) -> Value {
-        let last = self.last.lock().unwrap_or_else(|poison| poison.into_inner());
-        let Some(outcome) = last.as_ref() else { return Value::Null };
-        let at = outcome.at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let last = self
+            .last
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let Some(outcome) = last.as_ref() else {
+            return Value::Null;
+        };
+        let at = outcome
+            .at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         match &outcome.result {
             Ok(revision) => json!({"at_unix": at, "result": "applied", "revision": revision}),
             Err(error) => json!({"at_unix": at, "result": "refused", "error": error}),
@@ -53,8 +67,18 @@ pub struct Reloader {
 
 impl Reloader {
     /// A reloader of `path` into `runtime`.
-    pub fn new(path: PathBuf, runtime: SharedRuntime, metrics: Arc<Metrics>, status: Arc<ReloadStatus>) -> Self {
-        Self { path, runtime, metrics, status }
+    pub fn new(
+        path: PathBuf,
+        runtime: SharedRuntime,
+        metrics: Arc<Metrics>,
+        status: Arc<ReloadStatus>,
+    ) -> Self {
+        Self {
+            path,
+            runtime,
+            metrics,
+            status,
+        }
     }
 
     /// Loads the document; swaps it in when valid. Returns whether it was applied.
@@ -95,7 +119,11 @@ impl Reloader {
         }
         files
             .iter()
-            .map(|file| std::fs::metadata(file).ok().and_then(|m| Some((m.modified().ok()?, m.len()))))
+            .map(|file| {
+                std::fs::metadata(file)
+                    .ok()
+                    .and_then(|m| Some((m.modified().ok()?, m.len())))
+            })
             .collect()
     }
 }
@@ -103,46 +131,52 @@ impl Reloader {
 /// Starts the reload thread; returns once the SIGHUP handler is installed.
 pub fn spawn(reloader: Reloader, watch_interval: Option<Duration>) -> std::io::Result<()> {
     let (installed_tx, installed_rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new().name("canongate-reload".into()).spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(runtime) => runtime,
-            Err(error) => {
-                let _ = installed_tx.send(Err(error));
-                return;
-            }
-        };
-        runtime.block_on(async move {
-            use tokio::signal::unix::{SignalKind, signal};
-            let mut hangups = match signal(SignalKind::hangup()) {
-                Ok(stream) => stream,
+    std::thread::Builder::new()
+        .name("canongate-reload".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
                 Err(error) => {
                     let _ = installed_tx.send(Err(error));
                     return;
                 }
             };
-            let _ = installed_tx.send(Ok(()));
-            let mut ticker = tokio::time::interval(watch_interval.unwrap_or(Duration::from_secs(3600)));
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut last_stamp = reloader.stamp();
-            loop {
-                tokio::select! {
-                    _ = hangups.recv() => {
-                        tracing::info!("SIGHUP received: reloading the configuration");
-                        reloader.reload();
-                        last_stamp = reloader.stamp();
+            runtime.block_on(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let mut hangups = match signal(SignalKind::hangup()) {
+                    Ok(stream) => stream,
+                    Err(error) => {
+                        let _ = installed_tx.send(Err(error));
+                        return;
                     }
-                    _ = ticker.tick(), if watch_interval.is_some() => {
-                        let stamp = reloader.stamp();
-                        if stamp != last_stamp {
-                            tracing::info!("configuration files changed: reloading");
+                };
+                let _ = installed_tx.send(Ok(()));
+                let mut ticker =
+                    tokio::time::interval(watch_interval.unwrap_or(Duration::from_secs(3600)));
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut last_stamp = reloader.stamp();
+                loop {
+                    tokio::select! {
+                        _ = hangups.recv() => {
+                            tracing::info!("SIGHUP received: reloading the configuration");
                             reloader.reload();
                             last_stamp = reloader.stamp();
                         }
+                        _ = ticker.tick(), if watch_interval.is_some() => {
+                            let stamp = reloader.stamp();
+                            if stamp != last_stamp {
+                                tracing::info!("configuration files changed: reloading");
+                                reloader.reload();
+                                last_stamp = reloader.stamp();
+                            }
+                        }
                     }
                 }
-            }
-        });
-    })?;
+            });
+        })?;
     installed_rx
         .recv()
         .map_err(|_| std::io::Error::other("the reload thread stopped before it started"))?

@@ -38,6 +38,8 @@ pub async fn send_problem(
         session.set_keepalive(None);
         header.insert_header(http::header::CONNECTION, "close")?;
     }
-    session.write_response_header(Box::new(header), false).await?;
+    session
+        .write_response_header(Box::new(header), false)
+        .await?;
     session.write_response_body(Some(body), true).await
 }

@@ -49,13 +49,23 @@ pub enum LoadError {
 impl Runtime {
     /// Prepares the peers of a compiled snapshot.
     pub fn new(snapshot: Snapshot) -> Result<Self, PeerError> {
-        let peers = snapshot.systems.iter().map(SystemPeers::build).collect::<Result<_, _>>()?;
-        Ok(Self { snapshot, peers, sources: Vec::new() })
+        let peers = snapshot
+            .systems
+            .iter()
+            .map(SystemPeers::build)
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            snapshot,
+            peers,
+            sources: Vec::new(),
+        })
     }
 
     /// Total idle connections the systems ask to keep: the capacity of the shared pool.
     pub fn keepalive_pool_size(&self) -> usize {
-        self.snapshot.systems.iter().map(|system| system.keepalive.pool_size).sum()
+        self.snapshot.systems.iter().fold(0usize, |total, system| {
+            total.saturating_add(system.keepalive.pool_size)
+        })
     }
 }
 
@@ -63,11 +73,17 @@ impl Runtime {
 pub fn load(path: &Path) -> Result<Runtime, LoadError> {
     let document = config::load_file(path)?;
     let snapshot = Snapshot::compile(&document)?;
-    let mut runtime = Runtime::new(snapshot)
-        .map_err(|source| LoadError::Peers { origin: document.origin.clone(), source })?;
+    let mut runtime = Runtime::new(snapshot).map_err(|source| LoadError::Peers {
+        origin: document.origin.clone(),
+        source,
+    })?;
     runtime.sources.push(path.to_path_buf());
-    runtime.sources.extend(document.apis.values().flat_map(|api| {
-        api.versions.iter().map(|version| document.base_dir.join(&version.contract))
-    }));
+    runtime
+        .sources
+        .extend(document.apis.values().flat_map(|api| {
+            api.versions
+                .iter()
+                .map(|version| document.base_dir.join(&version.contract))
+        }));
     Ok(runtime)
 }

@@ -30,7 +30,11 @@ pub struct PeerError {
 impl SystemPeers {
     /// Prepares the peers of `system`.
     pub fn build(system: &System) -> Result<Self, PeerError> {
-        let ca = system.ca_pem.as_deref().map(|pem| trust_store(&system.name, pem)).transpose()?;
+        let ca = system
+            .ca_pem
+            .as_deref()
+            .map(|pem| trust_store(&system.name, pem))
+            .transpose()?;
         let peers = system
             .endpoints
             .iter()
@@ -52,8 +56,16 @@ impl SystemPeers {
                 peer
             })
             .collect();
-        let labels = system.endpoints.iter().map(|endpoint| endpoint.url.clone()).collect();
-        Ok(Self { peers, labels, next: AtomicUsize::new(0) })
+        let labels = system
+            .endpoints
+            .iter()
+            .map(|endpoint| endpoint.url.clone())
+            .collect();
+        Ok(Self {
+            peers,
+            labels,
+            next: AtomicUsize::new(0),
+        })
     }
 
     /// Number of endpoints.
@@ -80,19 +92,54 @@ impl SystemPeers {
 
 /// Parses a PEM bundle into the per-peer trust store, refusing anything unusable.
 fn trust_store(system: &str, pem: &[u8]) -> Result<Arc<[WrappedX509]>, PeerError> {
-    let fail = |message: String| PeerError { system: system.to_owned(), message };
+    let fail = |message: String| PeerError {
+        system: system.to_owned(),
+        message,
+    };
     let mut certificates = Vec::new();
     for (index, item) in CertificateDer::pem_slice_iter(pem).enumerate() {
-        let der = item.map_err(|error| fail(format!("PEM block {index} is unreadable: {error}")))?;
+        let der =
+            item.map_err(|error| fail(format!("PEM block {index} is unreadable: {error}")))?;
         // The store check parses the certificate, so a malformed one is refused here rather than
         // failing every connection later.
-        RootCertStore::empty()
-            .add(der.clone())
-            .map_err(|error| fail(format!("certificate {index} is not usable as a CA: {error}")))?;
+        RootCertStore::empty().add(der.clone()).map_err(|error| {
+            fail(format!(
+                "certificate {index} is not usable as a CA: {error}"
+            ))
+        })?;
         certificates.push(WrappedX509::new(der.to_vec(), parse_x509));
     }
     if certificates.is_empty() {
         return Err(fail("the file holds no PEM certificate".into()));
     }
     Ok(certificates.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_pem_blocks_that_are_not_certificates() {
+        let junk =
+            b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
+        let error = trust_store("erp", junk).unwrap_err().to_string();
+        assert!(
+            error.starts_with("systems.erp.tls.ca_file: certificate 0"),
+            "{error}"
+        );
+
+        let broken = b"-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n";
+        let error = trust_store("erp", broken).unwrap_err().to_string();
+        assert!(
+            error.contains("unreadable") || error.contains("not usable"),
+            "{error}"
+        );
+
+        let error = trust_store("erp", b"nothing here").unwrap_err().to_string();
+        assert!(
+            error.ends_with("the file holds no PEM certificate"),
+            "{error}"
+        );
+    }
 }

@@ -17,7 +17,9 @@ fn router_with(count: usize) -> Router {
         } else {
             format!("/api-{api}/v1/resource-{resource}/{{id}}")
         };
-        builder.add(&Method::GET, &template, index as u32).expect("unique route");
+        builder
+            .add(&Method::GET, &template, index as u32)
+            .expect("unique route");
     }
     let (router, conflicts) = builder.build();
     assert!(conflicts.is_empty());
@@ -30,7 +32,10 @@ fn bench_routing(c: &mut Criterion) {
         let router = router_with(count);
         let last_api = (count - 1) / 20;
         let path = format!("/api-{last_api}/v1/resource-4/0b6f6a52-3b7a-4f55-9d8c-2f1c4b1f2e10");
-        assert!(matches!(router.lookup(&Method::GET, &path), RouteMatch::Found(_)));
+        assert!(matches!(
+            router.lookup(&Method::GET, &path),
+            RouteMatch::Found(_)
+        ));
         group.bench_function(format!("{count}_routes"), |b| {
             b.iter(|| router.lookup(black_box(&Method::GET), black_box(&path)))
         });

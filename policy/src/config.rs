@@ -64,7 +64,10 @@ impl Listeners {
 
 impl Default for Listeners {
     fn default() -> Self {
-        Self { proxy: Self::default_proxy(), ops: Self::default_ops() }
+        Self {
+            proxy: Self::default_proxy(),
+            ops: Self::default_ops(),
+        }
     }
 }
 
@@ -105,13 +108,22 @@ pub struct SystemConfig {
     /// Base URLs (`http://host:port` or `https://host:port`), used round-robin.
     pub base_urls: Vec<String>,
     /// Longest wait for a TCP (and TLS) connection; past it the client gets 502.
-    #[serde(default = "SystemConfig::default_connect_timeout", with = "crate::duration")]
+    #[serde(
+        default = "SystemConfig::default_connect_timeout",
+        with = "crate::duration"
+    )]
     pub connect_timeout: Duration,
     /// Longest wait for each read from the system; past it the client gets 504.
-    #[serde(default = "SystemConfig::default_read_timeout", with = "crate::duration")]
+    #[serde(
+        default = "SystemConfig::default_read_timeout",
+        with = "crate::duration"
+    )]
     pub read_timeout: Duration,
     /// Longest wait for each write to the system.
-    #[serde(default = "SystemConfig::default_write_timeout", with = "crate::duration")]
+    #[serde(
+        default = "SystemConfig::default_write_timeout",
+        with = "crate::duration"
+    )]
     pub write_timeout: Duration,
     /// TLS settings for `https` base URLs.
     #[serde(default)]
@@ -157,7 +169,10 @@ pub struct KeepaliveConfig {
     #[serde(default = "KeepaliveConfig::default_pool_size")]
     pub pool_size: usize,
     /// How long an idle connection is kept before it is closed.
-    #[serde(default = "KeepaliveConfig::default_idle_timeout", with = "crate::duration")]
+    #[serde(
+        default = "KeepaliveConfig::default_idle_timeout",
+        with = "crate::duration"
+    )]
     pub idle_timeout: Duration,
 }
 
@@ -172,7 +187,10 @@ impl KeepaliveConfig {
 
 impl Default for KeepaliveConfig {
     fn default() -> Self {
-        Self { pool_size: Self::default_pool_size(), idle_timeout: Self::default_idle_timeout() }
+        Self {
+            pool_size: Self::default_pool_size(),
+            idle_timeout: Self::default_idle_timeout(),
+        }
     }
 }
 

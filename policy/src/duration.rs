@@ -21,7 +21,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         "s" => value.checked_mul(1_000),
         "m" => value.checked_mul(60_000),
         "h" => value.checked_mul(3_600_000),
-        _ => return Err(format!("`{text}` has unknown unit `{unit}`: use ms, s, m or h")),
+        _ => {
+            return Err(format!(
+                "`{text}` has unknown unit `{unit}`: use ms, s, m or h"
+            ));
+        }
     }
     .ok_or_else(|| format!("`{text}` is too large"))?;
     Ok(Duration::from_millis(millis))

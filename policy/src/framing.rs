@@ -25,19 +25,29 @@ pub struct Violation {
 
 impl Violation {
     const fn bad(detail: &'static str) -> Self {
-        Self { status: 400, detail }
+        Self {
+            status: 400,
+            detail,
+        }
     }
 }
 
 /// Checks a raw HTTP/1.x request head (from the method up to and including the empty line).
 pub fn check_request_head(head: &[u8], limits: &HttpLimits) -> Result<(), Violation> {
     if head.len() > limits.max_header_bytes {
-        return Err(Violation { status: 431, detail: "the request head is larger than allowed" });
+        return Err(Violation {
+            status: 431,
+            detail: "the request head is larger than allowed",
+        });
     }
-    let line_end = find_line_end(head).ok_or(Violation::bad("the request line is not terminated"))?;
+    let line_end =
+        find_line_end(head).ok_or(Violation::bad("the request line is not terminated"))?;
     let request_line = &head[..line_end];
     if request_line.len() > limits.max_request_line_bytes {
-        return Err(Violation { status: 414, detail: "the request line is longer than allowed" });
+        return Err(Violation {
+            status: 414,
+            detail: "the request line is longer than allowed",
+        });
     }
     let http10 = check_request_line(request_line)?;
     check_fields(&head[line_end..], http10)
@@ -46,7 +56,11 @@ pub fn check_request_head(head: &[u8], limits: &HttpLimits) -> Result<(), Violat
 /// Index of the `\r\n` (or bare `\n`) ending the first line.
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
     let newline = bytes.iter().position(|&b| b == b'\n')?;
-    Some(if newline > 0 && bytes[newline - 1] == b'\r' { newline - 1 } else { newline })
+    Some(if newline > 0 && bytes[newline - 1] == b'\r' {
+        newline - 1
+    } else {
+        newline
+    })
 }
 
 /// Checks `method SP origin-form SP HTTP/1.x`; returns whether the version is HTTP/1.0.
@@ -55,7 +69,9 @@ fn check_request_line(line: &[u8]) -> Result<bool, Violation> {
     let (Some(method), Some(target), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(Violation::bad("the request line is not `method SP target SP version`"));
+        return Err(Violation::bad(
+            "the request line is not `method SP target SP version`",
+        ));
     };
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
         return Err(Violation::bad("the method is not a token"));
@@ -76,18 +92,27 @@ fn check_origin_form(target: &[u8]) -> Result<(), Violation> {
             "the request target must be origin-form (`/path?query`); `*`, authority-form and absolute-form are refused",
         ));
     }
-    let path_end = target.iter().position(|&b| b == b'?').unwrap_or(target.len());
+    let path_end = target
+        .iter()
+        .position(|&b| b == b'?')
+        .unwrap_or(target.len());
     let mut index = 0;
     while index < target.len() {
         let byte = target[index];
         if byte == b'%' {
-            let valid = target.get(index + 1..index + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+            let valid = target
+                .get(index + 1..index + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
             if !valid {
-                return Err(Violation::bad("the request target has a malformed percent-escape"));
+                return Err(Violation::bad(
+                    "the request target has a malformed percent-escape",
+                ));
             }
             let decoded = hex_value(target[index + 1]) * 16 + hex_value(target[index + 2]);
             if decoded < 0x20 || decoded == 0x7f {
-                return Err(Violation::bad("the request target encodes a control character"));
+                return Err(Violation::bad(
+                    "the request target encodes a control character",
+                ));
             }
             if index < path_end && b" \"<>".contains(&decoded) {
                 return Err(Violation::bad(
@@ -105,7 +130,9 @@ fn check_origin_form(target: &[u8]) -> Result<(), Violation> {
         index += 1;
     }
     if target[..path_end].split(|&b| b == b'/').any(is_dot_segment) {
-        return Err(Violation::bad("the request path holds a `.` or `..` segment"));
+        return Err(Violation::bad(
+            "the request path holds a `.` or `..` segment",
+        ));
     }
     Ok(())
 }
@@ -125,7 +152,11 @@ fn is_dot_segment(segment: &[u8]) -> bool {
     while !rest.is_empty() {
         if rest[0] == b'.' {
             rest = &rest[1..];
-        } else if rest.len() >= 3 && rest[0] == b'%' && rest[1] == b'2' && rest[2].eq_ignore_ascii_case(&b'e') {
+        } else if rest.len() >= 3
+            && rest[0] == b'%'
+            && rest[1] == b'2'
+            && rest[2].eq_ignore_ascii_case(&b'e')
+        {
             rest = &rest[3..];
         } else {
             return false;
@@ -152,7 +183,8 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
     let mut transfer_encoding = TransferEncoding::Absent;
     rest = skip_newline(rest);
     loop {
-        let line_end = find_line_end(rest).ok_or(Violation::bad("the header section is not terminated"))?;
+        let line_end =
+            find_line_end(rest).ok_or(Violation::bad("the header section is not terminated"))?;
         let line = &rest[..line_end];
         rest = skip_newline(&rest[line_end..]);
         if line.is_empty() {
@@ -161,14 +193,21 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
         if line[0] == b' ' || line[0] == b'\t' {
             return Err(Violation::bad("obsolete line folding is not accepted"));
         }
-        let colon = line.iter().position(|&b| b == b':').ok_or(Violation::bad("a header field has no `:`"))?;
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or(Violation::bad("a header field has no `:`"))?;
         let name = &line[..colon];
         if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-            return Err(Violation::bad("a header field name is not a token (whitespace before `:`?)"));
+            return Err(Violation::bad(
+                "a header field name is not a token (whitespace before `:`?)",
+            ));
         }
         let value = trim_ows(&line[colon + 1..]);
         if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-            return Err(Violation::bad("a header field value holds a control character"));
+            return Err(Violation::bad(
+                "a header field value holds a control character",
+            ));
         }
         if name.eq_ignore_ascii_case(b"host") {
             hosts += 1;
@@ -178,7 +217,9 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
         } else if name.eq_ignore_ascii_case(b"content-length") {
             content_lengths += 1;
             if value.is_empty() || !value.iter().all(u8::is_ascii_digit) || value.len() > 18 {
-                return Err(Violation::bad("Content-Length is not a single decimal number"));
+                return Err(Violation::bad(
+                    "Content-Length is not a single decimal number",
+                ));
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             transfer_encoding = transfer_encoding.append(value)?;
@@ -194,14 +235,16 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
     }
     match transfer_encoding {
         TransferEncoding::Absent => Ok(()),
-        _ if http10 => Err(Violation::bad("HTTP/1.0 requests cannot use Transfer-Encoding")),
-        _ if content_lengths > 0 => {
-            Err(Violation::bad("Content-Length and Transfer-Encoding cannot both be sent"))
-        }
+        _ if http10 => Err(Violation::bad(
+            "HTTP/1.0 requests cannot use Transfer-Encoding",
+        )),
+        _ if content_lengths > 0 => Err(Violation::bad(
+            "Content-Length and Transfer-Encoding cannot both be sent",
+        )),
         TransferEncoding::ChunkedLast => Ok(()),
-        TransferEncoding::OtherLast => {
-            Err(Violation::bad("the final transfer coding must be `chunked`"))
-        }
+        TransferEncoding::OtherLast => Err(Violation::bad(
+            "the final transfer coding must be `chunked`",
+        )),
     }
 }
 
@@ -221,7 +264,10 @@ impl TransferEncoding {
             if coding.is_empty() {
                 continue;
             }
-            if !coding.iter().all(|&b| is_tchar(b) || b";= \t\"".contains(&b)) {
+            if !coding
+                .iter()
+                .all(|&b| is_tchar(b) || b";= \t\"".contains(&b))
+            {
                 return Err(Violation::bad("Transfer-Encoding is malformed"));
             }
             if coding.eq_ignore_ascii_case(b"chunked") {
@@ -231,7 +277,9 @@ impl TransferEncoding {
                 state = Self::ChunkedLast;
             } else {
                 if state == Self::ChunkedLast {
-                    return Err(Violation::bad("the final transfer coding must be `chunked`"));
+                    return Err(Violation::bad(
+                        "the final transfer coding must be `chunked`",
+                    ));
                 }
                 state = Self::OtherLast;
             }
@@ -249,17 +297,29 @@ fn skip_newline(bytes: &[u8]) -> &[u8] {
 }
 
 fn trim_ows(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
+    let start = bytes
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
     &bytes[start..end]
 }
 
 /// `uri-host [":" port]` with a reg-name, IPv4 or bracketed IPv6 host.
 fn is_valid_host(value: &[u8]) -> bool {
     let (host, port) = if value.first() == Some(&b'[') {
-        let Some(close) = value.iter().position(|&b| b == b']') else { return false };
+        let Some(close) = value.iter().position(|&b| b == b']') else {
+            return false;
+        };
         let literal = &value[1..close];
-        if literal.is_empty() || !literal.iter().all(|&b| b.is_ascii_hexdigit() || b":.".contains(&b)) {
+        if literal.is_empty()
+            || !literal
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || b":.".contains(&b))
+        {
             return false;
         }
         (&value[..=close], &value[close + 1..])
@@ -271,7 +331,9 @@ fn is_valid_host(value: &[u8]) -> bool {
     };
     let host_ok = host.first() == Some(&b'[')
         || (!host.is_empty()
-            && host.iter().all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b)));
+            && host
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b)));
     let port_ok = port.is_empty()
         || (port.len() > 1 && port.len() <= 6 && port[1..].iter().all(u8::is_ascii_digit));
     host_ok && port_ok

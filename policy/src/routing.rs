@@ -118,7 +118,10 @@ impl RouterBuilder {
                 .collect::<Vec<_>>()
                 .join(", ");
             if let Err(error) = tree.insert(template.as_str(), table) {
-                errors.push(RouteError::Conflict { template, message: error.to_string() });
+                errors.push(RouteError::Conflict {
+                    template,
+                    message: error.to_string(),
+                });
             }
         }
         (Router { tree }, errors)
@@ -140,7 +143,9 @@ impl Router {
         let table = matched.value;
         match method_slot(method).and_then(|slot| table.by_method[slot]) {
             Some(operation) => RouteMatch::Found(operation),
-            None => RouteMatch::MethodNotAllowed { allow: &table.allow },
+            None => RouteMatch::MethodNotAllowed {
+                allow: &table.allow,
+            },
         }
     }
 }
@@ -152,7 +157,9 @@ mod tests {
     fn router(routes: &[(Method, &str)]) -> Router {
         let mut builder = RouterBuilder::default();
         for (index, (method, template)) in routes.iter().enumerate() {
-            builder.add(method, template, index as OperationIndex).unwrap();
+            builder
+                .add(method, template, index as OperationIndex)
+                .unwrap();
         }
         let (router, errors) = builder.build();
         assert!(errors.is_empty(), "{errors:?}");
@@ -167,8 +174,14 @@ mod tests {
             (Method::GET, "/inventory/v1/stock-levels/{stockLevelId}"),
             (Method::PATCH, "/inventory/v1/stock-levels/{stockLevelId}"),
         ]);
-        assert_eq!(router.lookup(&Method::GET, "/inventory/v1/stock-levels"), RouteMatch::Found(0));
-        assert_eq!(router.lookup(&Method::POST, "/inventory/v1/stock-levels"), RouteMatch::Found(1));
+        assert_eq!(
+            router.lookup(&Method::GET, "/inventory/v1/stock-levels"),
+            RouteMatch::Found(0)
+        );
+        assert_eq!(
+            router.lookup(&Method::POST, "/inventory/v1/stock-levels"),
+            RouteMatch::Found(1)
+        );
         assert_eq!(
             router.lookup(&Method::PATCH, "/inventory/v1/stock-levels/SKU-1@STORE-7"),
             RouteMatch::Found(3)
@@ -181,10 +194,15 @@ mod tests {
             (Method::GET, "/order/v1/orders/{orderId}"),
             (Method::PATCH, "/order/v1/orders/{orderId}"),
         ]);
-        assert_eq!(router.lookup(&Method::HEAD, "/order/v1/orders/1"), RouteMatch::Found(0));
+        assert_eq!(
+            router.lookup(&Method::HEAD, "/order/v1/orders/1"),
+            RouteMatch::Found(0)
+        );
         assert_eq!(
             router.lookup(&Method::DELETE, "/order/v1/orders/1"),
-            RouteMatch::MethodNotAllowed { allow: "GET, HEAD, PATCH" }
+            RouteMatch::MethodNotAllowed {
+                allow: "GET, HEAD, PATCH"
+            }
         );
         let custom = Method::from_bytes(b"PURGE").unwrap();
         assert!(matches!(
@@ -196,8 +214,18 @@ mod tests {
     #[test]
     fn unknown_paths_trailing_slashes_and_prefixes_are_not_found() {
         let router = router(&[(Method::GET, "/order/v1/orders/{orderId}")]);
-        for path in ["/order/v1/orders/1/", "/order/v1/orders", "/order/v2/orders/1", "/", ""] {
-            assert_eq!(router.lookup(&Method::GET, path), RouteMatch::NotFound, "{path}");
+        for path in [
+            "/order/v1/orders/1/",
+            "/order/v1/orders",
+            "/order/v2/orders/1",
+            "/",
+            "",
+        ] {
+            assert_eq!(
+                router.lookup(&Method::GET, path),
+                RouteMatch::NotFound,
+                "{path}"
+            );
         }
     }
 
@@ -211,6 +239,8 @@ mod tests {
         ));
         builder.add(&Method::GET, "/a/v1/x/{other}", 2).unwrap();
         let (_, errors) = builder.build();
-        assert!(matches!(&errors[..], [RouteError::Conflict { template, .. }] if template == "/a/v1/x/{other}"));
+        assert!(
+            matches!(&errors[..], [RouteError::Conflict { template, .. }] if template == "/a/v1/x/{other}")
+        );
     }
 }

@@ -70,7 +70,9 @@ pub struct Operation {
 impl Operation {
     /// The path to send to the system for a canonical request path (query excluded).
     pub fn upstream_path(&self, canonical_path: &str) -> String {
-        let rest = canonical_path.get(self.canonical_prefix_len..).unwrap_or_default();
+        let rest = canonical_path
+            .get(self.canonical_prefix_len..)
+            .unwrap_or_default();
         let mut path = String::with_capacity(self.upstream_prefix.len() + rest.len());
         path.push_str(&self.upstream_prefix);
         path.push_str(rest);
@@ -130,14 +132,23 @@ impl Snapshot {
         for (api_name, api) in &config.apis {
             let at = format!("apis.{api_name}");
             if !is_name(api_name) {
-                report(at.clone(), "API names use lower-case letters, digits and `-`".into());
+                report(
+                    at.clone(),
+                    "API names use lower-case letters, digits and `-`".into(),
+                );
             }
-            let base_path = api.base_path.clone().unwrap_or_else(|| format!("/{api_name}"));
+            let base_path = api
+                .base_path
+                .clone()
+                .unwrap_or_else(|| format!("/{api_name}"));
             if let Err(message) = check_path_prefix(&base_path, false) {
                 report(format!("{at}.base_path"), message);
             }
             if api.versions.is_empty() {
-                report(format!("{at}.versions"), "an API needs at least one version".into());
+                report(
+                    format!("{at}.versions"),
+                    "an API needs at least one version".into(),
+                );
             }
             let mut versions = Vec::new();
             for (index, version) in api.versions.iter().enumerate() {
@@ -179,8 +190,10 @@ impl Snapshot {
                 if let Err(message) = check_path_prefix(&version.backend.path_prefix, true) {
                     report(format!("{at}.backend.path_prefix"), message);
                 }
-                let (Some(system), Lifecycle::Published | Lifecycle::Deprecated | Lifecycle::Retired) =
-                    (system, version.lifecycle)
+                let (
+                    Some(system),
+                    Lifecycle::Published | Lifecycle::Deprecated | Lifecycle::Retired,
+                ) = (system, version.lifecycle)
                 else {
                     continue;
                 };
@@ -219,18 +232,31 @@ impl Snapshot {
                     });
                 }
             }
-            apis.push(Api { name: api_name.clone(), base_path, versions });
+            apis.push(Api {
+                name: api_name.clone(),
+                base_path,
+                versions,
+            });
         }
 
         let (router, conflicts) = routes.build();
         for conflict in conflicts {
-            report("apis".into(), format!("two APIs claim the same route: {conflict}"));
+            report(
+                "apis".into(),
+                format!("two APIs claim the same route: {conflict}"),
+            );
         }
         if !problems.is_empty() {
-            return Err(CompileError { origin: config.origin.clone(), problems });
+            return Err(CompileError {
+                origin: config.origin.clone(),
+                problems,
+            });
         }
         Ok(Snapshot {
-            revision: config.revision.clone().unwrap_or_else(|| fingerprint.revision()),
+            revision: config
+                .revision
+                .clone()
+                .unwrap_or_else(|| fingerprint.revision()),
             listeners: config.listeners.clone(),
             http: config.http,
             systems: systems.into_vec(),
@@ -255,27 +281,39 @@ fn load_contract(base_dir: &Path, file: &Path) -> Result<Contract, Vec<String>> 
 /// `true` for names made of lower-case ASCII letters, digits and `-`, starting with a letter.
 pub(crate) fn is_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Checks a path prefix: `/seg/seg`, no trailing slash, unreserved characters only.
 fn check_path_prefix(prefix: &str, may_be_empty: bool) -> Result<(), String> {
     if prefix.is_empty() {
-        return if may_be_empty { Ok(()) } else { Err("must not be empty".into()) };
+        return if may_be_empty {
+            Ok(())
+        } else {
+            Err("must not be empty".into())
+        };
     }
     if !prefix.starts_with('/') || prefix.ends_with('/') {
-        return Err(format!("`{prefix}` must start with `/` and not end with `/`"));
+        return Err(format!(
+            "`{prefix}` must start with `/` and not end with `/`"
+        ));
     }
     let valid_segment = |segment: &str| {
         !segment.is_empty()
             && segment != "."
             && segment != ".."
-            && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
     };
     if prefix[1..].split('/').all(valid_segment) {
         Ok(())
     } else {
-        Err(format!("`{prefix}` may only hold non-empty segments of letters, digits and `-._~`"))
+        Err(format!(
+            "`{prefix}` may only hold non-empty segments of letters, digits and `-._~`"
+        ))
     }
 }
 

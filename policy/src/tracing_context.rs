@@ -9,14 +9,23 @@ use std::fmt::Write;
 /// Whether a client-supplied `X-Request-Id` is kept: 1–128 characters of `[A-Za-z0-9._:-]`.
 pub fn is_acceptable_request_id(value: &[u8]) -> bool {
     (1..=128).contains(&value.len())
-        && value.iter().all(|&b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+        && value
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
 }
 
 /// Formats 128 random bits as a request id (UUID layout, version 4 bits set).
 pub fn new_request_id(random: u128) -> String {
     let bits = (random & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
     let hex = format!("{bits:032x}");
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// A parsed `traceparent` (version 00).
@@ -35,9 +44,19 @@ impl TraceParent {
     pub fn parse(value: &[u8]) -> Option<Self> {
         let text = std::str::from_utf8(value).ok()?;
         let mut parts = text.split('-');
-        let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        let lower_hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if !lower_hex(version, 2) || version == "ff" || !lower_hex(trace, 32) || !lower_hex(parent, 16) || !lower_hex(flags, 2) {
+        let (version, trace, parent, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let lower_hex = |s: &str, len: usize| {
+            s.len() == len
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        if !lower_hex(version, 2)
+            || version == "ff"
+            || !lower_hex(trace, 32)
+            || !lower_hex(parent, 16)
+            || !lower_hex(flags, 2)
+        {
             return None;
         }
         // Version 00 has exactly four fields; later versions may append more.
@@ -47,23 +66,38 @@ impl TraceParent {
         let trace_id = u128::from_str_radix(trace, 16).ok()?;
         let parent_id = u64::from_str_radix(parent, 16).ok()?;
         let flags = u8::from_str_radix(flags, 16).ok()?;
-        (trace_id != 0 && parent_id != 0).then_some(Self { trace_id, parent_id, flags })
+        (trace_id != 0 && parent_id != 0).then_some(Self {
+            trace_id,
+            parent_id,
+            flags,
+        })
     }
 
     /// Starts a new trace (sampled flag clear).
     pub fn root(trace_id: u128, span_id: u64) -> Self {
-        Self { trace_id: trace_id.max(1), parent_id: span_id.max(1), flags: 0 }
+        Self {
+            trace_id: trace_id.max(1),
+            parent_id: span_id.max(1),
+            flags: 0,
+        }
     }
 
     /// The same trace with the gateway's own span as parent.
     pub fn child(self, span_id: u64) -> Self {
-        Self { parent_id: span_id.max(1), ..self }
+        Self {
+            parent_id: span_id.max(1),
+            ..self
+        }
     }
 
     /// The header value.
     pub fn to_header(self) -> String {
         let mut out = String::with_capacity(55);
-        let _ = write!(out, "00-{:032x}-{:016x}-{:02x}", self.trace_id, self.parent_id, self.flags);
+        let _ = write!(
+            out,
+            "00-{:032x}-{:016x}-{:02x}",
+            self.trace_id, self.parent_id, self.flags
+        );
         out
     }
 }
@@ -89,7 +123,10 @@ mod tests {
         let incoming = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         let parent = TraceParent::parse(incoming).unwrap();
         let child = parent.child(0x1234);
-        assert_eq!(child.to_header(), "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000001234-01");
+        assert_eq!(
+            child.to_header(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000001234-01"
+        );
     }
 
     #[test]
@@ -102,9 +139,20 @@ mod tests {
             b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
             b"garbage",
         ] {
-            assert_eq!(TraceParent::parse(value), None, "{}", String::from_utf8_lossy(value));
+            assert_eq!(
+                TraceParent::parse(value),
+                None,
+                "{}",
+                String::from_utf8_lossy(value)
+            );
         }
-        assert!(TraceParent::parse(b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra").is_some());
-        assert_eq!(TraceParent::root(7, 9).to_header(), "00-00000000000000000000000000000007-0000000000000009-00");
+        assert!(
+            TraceParent::parse(b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra")
+                .is_some()
+        );
+        assert_eq!(
+            TraceParent::root(7, 9).to_header(),
+            "00-00000000000000000000000000000007-0000000000000009-00"
+        );
     }
 }

@@ -21,7 +21,9 @@ that install them.
 
 A run is INVALID when the upstream served directly is under 2x nginx's rate
 (the client, not the proxy, is the bottleneck), when any request got a
-non-2xx answer or a socket error, or when it has fewer than 5 rounds.
+non-2xx answer or a socket error, when other processes took more than 15% of
+a core during a measurement (machine-wide busy time from /proc/stat minus the
+measured processes), or when it has fewer than 5 rounds.
 
 Targets are rows of ``TARGETS`` (name, start function, URL path, headers); a
 new target is a start function that returns an ``Endpoint`` plus one row.
@@ -54,7 +56,7 @@ from typing import IO, Callable
 HOST = "127.0.0.1"
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-REQUEST_PATH = "/inventory/v1/stock-levels/SKU-1001"
+REQUEST_PATH = "/inventory/v1/stock-levels/3f0c9b52-6d1e-4b7a-9f35-0c8e2d41a7b6"
 BASELINE = "nginx"
 DIRECT = "direct"
 MIN_ROUNDS = 5
@@ -482,7 +484,9 @@ def start_canongate(run: Run, target: Target) -> Endpoint:
                   PORT=port, OPS_PORT=ops_port, UPSTREAM_PORT=run.upstream_port,
                   REPO=REPO)
     argv = [str(run.tools["canongate"]), "gateway", "--config", str(conf)]
-    env = {**os.environ, "CANONGATE_WORKER_THREADS": "1"}
+    # Like nginx and Envoy here, no access log (unless CANONGATE_LOG is set).
+    env = {"CANONGATE_LOG": "info,canongate::access=off", **os.environ,
+           "CANONGATE_WORKER_THREADS": "1"}
     proc = run.procs.start(target.name, run.server_argv(argv),
                            run.run_dir / f"{target.name}.out", env=env)
     wait_ready(run.procs, target.name, proc, ops_port, "/readyz", {})
@@ -989,7 +993,10 @@ def main(argv: list[str]) -> int:
     run_dir.chmod(0o755)
 
     def cleanup() -> None:
+        # Stopping must not be cut short by the deadline or a second Ctrl-C.
         signal.setitimer(signal.ITIMER_REAL, 0)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
         procs.stop_all()
         if args.keep_temp:
             print(f"run directory kept: {run_dir}")
@@ -1003,7 +1010,7 @@ def main(argv: list[str]) -> int:
     signal.setitimer(signal.ITIMER_REAL, args.deadline)
     try:
         return execute(args, procs, run_dir)
-    except HarnessError as err:
+    except (HarnessError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_ERROR
     except (KeyboardInterrupt, Interrupted):

@@ -20,7 +20,11 @@ pub struct Document {
 impl Document {
     /// A fresh directory and free listener addresses.
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir"), proxy: free_address(), ops: free_address() }
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            proxy: free_address(),
+            ops: free_address(),
+        }
     }
 
     /// The directory that relative paths in the document resolve against.
@@ -49,7 +53,12 @@ impl Document {
     pub fn start(self, extra_args: &[&str]) -> Gateway {
         let config = self.path();
         let mut command = std::process::Command::new(crate::gateway::binary());
-        command.arg("gateway").arg("--config").arg(&config).args(["--threads", "2"]).args(extra_args);
+        command
+            .arg("gateway")
+            .arg("--config")
+            .arg(&config)
+            .args(["--threads", "2"])
+            .args(extra_args);
         Gateway::launch(command, self.proxy, self.ops, config, self.dir)
     }
 }
@@ -63,7 +72,11 @@ impl Default for Document {
 /// One `systems:` entry named `name` with its base URLs and further settings, each a YAML line
 /// at the system's level such as `"read_timeout: 300ms"`.
 pub fn system(name: &str, base_urls: &[&str], settings: &[&str]) -> String {
-    let urls = base_urls.iter().map(|url| format!("\"{url}\"")).collect::<Vec<_>>().join(", ");
+    let urls = base_urls
+        .iter()
+        .map(|url| format!("\"{url}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut out = format!("  {name}:\n    base_urls: [{urls}]\n");
     for setting in settings {
         let _ = writeln!(out, "    {setting}");
@@ -73,7 +86,13 @@ pub fn system(name: &str, base_urls: &[&str], settings: &[&str]) -> String {
 
 /// One `apis:` entry: API `name` with a single version of `contract` in `lifecycle`, served by
 /// `system` under `path_prefix`.
-pub fn api(name: &str, contract: &Path, lifecycle: &str, system: &str, path_prefix: &str) -> String {
+pub fn api(
+    name: &str,
+    contract: &Path,
+    lifecycle: &str,
+    system: &str,
+    path_prefix: &str,
+) -> String {
     format!(
         "  {name}:\n    versions:\n      - contract: \"{}\"\n        lifecycle: {lifecycle}\n        backend: {{system: {system}, path_prefix: \"{path_prefix}\"}}\n",
         contract.display()
@@ -90,6 +109,12 @@ pub fn body(systems: &[String], apis: &[String]) -> String {
 pub fn inventory(base_urls: &[&str], settings: &[&str]) -> String {
     body(
         &[system("erp", base_urls, settings)],
-        &[api("inventory", &crate::canonical_contract("inventory"), "published", "erp", "/erp/inventory")],
+        &[api(
+            "inventory",
+            &crate::canonical_contract("inventory"),
+            "published",
+            "erp",
+            "/erp/inventory",
+        )],
     )
 }

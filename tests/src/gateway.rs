@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::{free_address, wait_for};
 
 /// How long a one-shot command may run before the test fails.
-const COMMAND_DEADLINE: Duration = Duration::from_secs(30);
+const COMMAND_DEADLINE: Duration = Duration::from_secs(20);
 
 /// Path of the `canongate` binary built alongside the tests (or `CANONGATE_BIN`).
 pub fn binary() -> PathBuf {
@@ -20,7 +20,10 @@ pub fn binary() -> PathBuf {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target profile directory");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile directory");
     let binary = dir.join("canongate");
     assert!(
         binary.exists(),
@@ -60,7 +63,10 @@ pub fn run_cli<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("canongate ran longer than {COMMAND_DEADLINE:?}; stderr:\n{}", stderr.lock().unwrap());
+            panic!(
+                "canongate ran longer than {COMMAND_DEADLINE:?}; stderr:\n{}",
+                stderr.lock().unwrap()
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     };
@@ -70,7 +76,11 @@ pub fn run_cli<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
             (Arc::strong_count(&sink) == 1).then(|| sink.lock().unwrap().clone())
         })
     };
-    Output { status, stdout: text(stdout), stderr: text(stderr) }
+    Output {
+        status,
+        stdout: text(stdout),
+        stderr: text(stderr),
+    }
 }
 
 /// Copies everything `source` yields into a shared string, on a thread that ends (dropping its
@@ -84,7 +94,9 @@ fn capture(mut source: impl Read + Send + 'static) -> Arc<Mutex<String>> {
             if read == 0 {
                 break;
             }
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buffer[..read]));
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buffer[..read]));
         }
     });
     text
@@ -121,7 +133,14 @@ impl Gateway {
             .spawn()
             .expect("spawn canongate");
         let logs = capture(child.stderr.take().expect("stderr"));
-        let mut gateway = Gateway { child, proxy, ops, config, logs, _dir: dir };
+        let mut gateway = Gateway {
+            child,
+            proxy,
+            ops,
+            config,
+            logs,
+            _dir: dir,
+        };
         gateway.wait_ready();
         gateway
     }
@@ -133,7 +152,14 @@ impl Gateway {
         let mut command = Command::new(binary());
         command
             .arg("demo")
-            .args(["--listen", &proxy.to_string(), "--ops-listen", &ops.to_string(), "--threads", "2"])
+            .args([
+                "--listen",
+                &proxy.to_string(),
+                "--ops-listen",
+                &ops.to_string(),
+                "--threads",
+                "2",
+            ])
             .arg("--data")
             .arg(dir.path());
         let config = dir.path().join("gateway.yaml");
@@ -145,9 +171,17 @@ impl Gateway {
         let client = client();
         wait_for("the gateway to be ready", Duration::from_secs(20), || {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("gateway exited with {status} before it was ready:\n{}", self.logs());
+                panic!(
+                    "gateway exited with {status} before it was ready:\n{}",
+                    self.logs()
+                );
             }
-            client.get(&url).send().ok().filter(|r| r.status() == 200).map(|_| ())
+            client
+                .get(&url)
+                .send()
+                .ok()
+                .filter(|r| r.status() == 200)
+                .map(|_| ())
         });
     }
 
@@ -158,36 +192,56 @@ impl Gateway {
 
     /// The `/readyz` document.
     pub fn readiness(&self) -> serde_json::Value {
-        client().get(format!("http://{}/readyz", self.ops)).send().expect("readyz").json().expect("json")
+        client()
+            .get(format!("http://{}/readyz", self.ops))
+            .send()
+            .expect("readyz")
+            .json()
+            .expect("json")
     }
 
     /// The active revision from `/readyz`.
     pub fn revision(&self) -> String {
-        self.readiness()["revision"].as_str().unwrap_or_default().to_owned()
+        self.readiness()["revision"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Waits until `/readyz` reports `revision` as active.
     pub fn wait_for_revision(&self, revision: &str) {
-        wait_for(&format!("revision {revision}"), Duration::from_secs(10), || {
-            (self.revision() == revision).then_some(())
-        });
+        wait_for(
+            &format!("revision {revision}"),
+            Duration::from_secs(10),
+            || (self.revision() == revision).then_some(()),
+        );
     }
 
     /// The `/metrics` text.
     pub fn metrics(&self) -> String {
-        client().get(format!("http://{}/metrics", self.ops)).send().expect("metrics").text().expect("text")
+        client()
+            .get(format!("http://{}/metrics", self.ops))
+            .send()
+            .expect("metrics")
+            .text()
+            .expect("text")
     }
 
     /// Waits until the sample of `name` with (at least) `labels` reaches `value`.
     pub fn wait_for_metric(&self, name: &str, labels: &[(&str, &str)], value: f64) {
-        wait_for(&format!("{name}{labels:?} = {value}"), Duration::from_secs(10), || {
-            (sample(&self.metrics(), name, labels) == Some(value)).then_some(())
-        });
+        wait_for(
+            &format!("{name}{labels:?} = {value}"),
+            Duration::from_secs(10),
+            || (sample(&self.metrics(), name, labels) == Some(value)).then_some(()),
+        );
     }
 
     /// Sends SIGHUP.
     pub fn send_hangup(&self) {
-        let status = Command::new("kill").args(["-HUP", &self.child.id().to_string()]).status().expect("kill");
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
         assert!(status.success(), "kill -HUP failed");
     }
 
@@ -198,9 +252,16 @@ impl Gateway {
 
     /// Waits until the logs contain `needle`; returns the first line holding it.
     pub fn wait_for_log(&self, needle: &str) -> String {
-        wait_for(&format!("a log line containing {needle:?}"), Duration::from_secs(10), || {
-            self.logs().lines().find(|line| line.contains(needle)).map(str::to_owned)
-        })
+        wait_for(
+            &format!("a log line containing {needle:?}"),
+            Duration::from_secs(10),
+            || {
+                self.logs()
+                    .lines()
+                    .find(|line| line.contains(needle))
+                    .map(str::to_owned)
+            },
+        )
     }
 
     /// Whether the process is still running.
@@ -225,7 +286,9 @@ pub fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64>
             None => ("", rest.strip_prefix(' ')?),
         };
         let matches = labels.iter().all(|(key, wanted)| {
-            label_text.split(',').any(|pair| pair == format!("{key}=\"{wanted}\""))
+            label_text
+                .split(',')
+                .any(|pair| pair == format!("{key}=\"{wanted}\""))
         });
         matches.then(|| value.trim().parse().ok()).flatten()
     })

@@ -26,7 +26,10 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Opt
         if let Some(value) = probe() {
             return value;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -38,21 +41,39 @@ pub fn canonical_contract(api: &str) -> PathBuf {
         .join(format!("{api}.yaml"))
 }
 
-
 /// Checks that `response` is an RFC 9457 problem of `urn:canongate:problem:{kind}` with `status`
 /// and the response's request id, and returns its JSON.
-pub fn expect_problem(response: reqwest::blocking::Response, status: u16, kind: &str) -> serde_json::Value {
+pub fn expect_problem(
+    response: reqwest::blocking::Response,
+    status: u16,
+    kind: &str,
+) -> serde_json::Value {
     assert_eq!(response.status(), status, "status of the {kind} problem");
     let header = |name: &str| {
-        response.headers().get(name).map(|value| value.to_str().expect("ascii header").to_owned())
+        response
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().expect("ascii header").to_owned())
     };
-    assert_eq!(header("content-type").as_deref(), Some("application/problem+json"));
+    assert_eq!(
+        header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
     let request_id = header("x-request-id").expect("the answer carries X-Request-Id");
     let problem: serde_json::Value = response.json().expect("problem json");
-    assert_eq!(problem["type"], format!("urn:canongate:problem:{kind}"), "{problem}");
+    assert_eq!(
+        problem["type"],
+        format!("urn:canongate:problem:{kind}"),
+        "{problem}"
+    );
     assert_eq!(problem["status"], status, "{problem}");
     for member in ["title", "detail"] {
-        assert!(problem[member].as_str().is_some_and(|text| !text.is_empty()), "{member} of {problem}");
+        assert!(
+            problem[member]
+                .as_str()
+                .is_some_and(|text| !text.is_empty()),
+            "{member} of {problem}"
+        );
     }
     assert_eq!(problem["request_id"], request_id.as_str(), "{problem}");
     problem

@@ -24,7 +24,10 @@ pub struct Recorded {
 impl Recorded {
     /// The first value of header `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -38,7 +41,8 @@ pub struct TlsIdentity {
 impl TlsIdentity {
     /// A self-signed certificate for `localhost`.
     pub fn localhost() -> Self {
-        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
         let der = certified.cert.der().clone();
         let key = tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(
             certified.signing_key.serialize_der().into(),
@@ -50,7 +54,10 @@ impl TlsIdentity {
             .with_no_client_auth()
             .with_single_cert(vec![der], key)
             .expect("server config");
-        Self { certificate_pem: certified.cert.pem(), config: Arc::new(config) }
+        Self {
+            certificate_pem: certified.cert.pem(),
+            config: Arc::new(config),
+        }
     }
 }
 
@@ -75,13 +82,19 @@ impl MockSystem {
         Self::spawn(name, Duration::ZERO, Some(identity.config.clone()))
     }
 
-    fn spawn(name: &str, delay: Duration, tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>) -> Self {
+    fn spawn(
+        name: &str,
+        delay: Duration,
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .expect("runtime");
-        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let listener = runtime
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
         let address = listener.local_addr().expect("address");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (recorder, system) = (requests.clone(), name.to_owned());
@@ -89,7 +102,8 @@ impl MockSystem {
         runtime.spawn(async move {
             let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
             while let Ok((stream, _)) = listener.accept().await {
-                let (recorder, system, acceptor) = (recorder.clone(), system.clone(), acceptor.clone());
+                let (recorder, system, acceptor) =
+                    (recorder.clone(), system.clone(), acceptor.clone());
                 tokio::spawn(async move {
                     match acceptor {
                         Some(acceptor) => {
@@ -102,7 +116,13 @@ impl MockSystem {
                 });
             }
         });
-        Self { address, name: name.to_owned(), tls: is_tls, requests, _runtime: runtime }
+        Self {
+            address,
+            name: name.to_owned(),
+            tls: is_tls,
+            requests,
+            _runtime: runtime,
+        }
     }
 
     /// `http(s)://127.0.0.1:port` of the system (an HTTPS one presents a `localhost` certificate).
@@ -131,7 +151,9 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let mut buffer = Vec::new();
     loop {
-        let Some(request) = read_request(&mut stream, &mut buffer).await else { return };
+        let Some(request) = read_request(&mut stream, &mut buffer).await else {
+            return;
+        };
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
@@ -156,7 +178,10 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>) -> Option<Recorded> {
+async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buffer: &mut Vec<u8>,
+) -> Option<Recorded> {
     let head_end = loop {
         if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break end + 4;
@@ -171,7 +196,10 @@ async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>
     let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next()?.split(' ');
-    let (method, target) = (request_line.next()?.to_owned(), request_line.next()?.to_owned());
+    let (method, target) = (
+        request_line.next()?.to_owned(),
+        request_line.next()?.to_owned(),
+    );
     let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
@@ -181,10 +209,21 @@ async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>
         .find(|(name, _)| name == "content-length")
         .and_then(|(_, value)| value.parse::<usize>().ok())
         .unwrap_or(0);
-    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
     buffer.drain(..head_end);
-    let body = if chunked { read_chunked(stream, buffer).await? } else { read_exact(stream, buffer, length).await? };
-    Some(Recorded { method, target, headers, body })
+    let body = if chunked {
+        read_chunked(stream, buffer).await?
+    } else {
+        read_exact(stream, buffer, length).await?
+    };
+    Some(Recorded {
+        method,
+        target,
+        headers,
+        body,
+    })
 }
 
 async fn fill<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>) -> Option<()> {
@@ -193,14 +232,21 @@ async fn fill<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>) -> Opt
     (read > 0).then(|| buffer.extend_from_slice(&chunk[..read]))
 }
 
-async fn read_exact<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>, length: usize) -> Option<Vec<u8>> {
+async fn read_exact<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buffer: &mut Vec<u8>,
+    length: usize,
+) -> Option<Vec<u8>> {
     while buffer.len() < length {
         fill(stream, buffer).await?;
     }
     Some(buffer.drain(..length).collect())
 }
 
-async fn read_chunked<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
+async fn read_chunked<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buffer: &mut Vec<u8>,
+) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     loop {
         let line_end = loop {

@@ -29,7 +29,9 @@ impl Reply {
     pub fn is_problem(&self, kind: &str) -> bool {
         let lower = self.text.to_ascii_lowercase();
         lower.contains("content-type: application/problem+json")
-            && self.text.contains(&format!("\"type\":\"urn:canongate:problem:{kind}\""))
+            && self
+                .text
+                .contains(&format!("\"type\":\"urn:canongate:problem:{kind}\""))
     }
 }
 
@@ -46,9 +48,14 @@ pub fn exchange(address: SocketAddr, bytes: &[u8]) -> Reply {
         match stream.read(&mut chunk) {
             Ok(0) => break true,
             Ok(read) => received.extend_from_slice(&chunk[..read]),
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break false,
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                break false;
+            }
             Err(_) => break true,
         }
     };
-    Reply { text: String::from_utf8_lossy(&received).into_owned(), closed }
+    Reply {
+        text: String::from_utf8_lossy(&received).into_owned(),
+        closed,
+    }
 }

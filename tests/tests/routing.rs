@@ -30,16 +30,26 @@ fn sample_path(template: &str) -> String {
 #[test]
 fn every_canonical_operation_reaches_its_own_system_with_the_rewritten_target() {
     let apis = canongate_contracts::canonical::ALL.map(|(api, _)| api);
-    let mocks: Vec<MockSystem> =
-        apis.iter().map(|api| MockSystem::start(&format!("{api}-system"), Duration::ZERO)).collect();
+    let mocks: Vec<MockSystem> = apis
+        .iter()
+        .map(|api| MockSystem::start(&format!("{api}-system"), Duration::ZERO))
+        .collect();
     let document = Document::new();
-    let systems: Vec<String> =
-        mocks.iter().map(|mock| document::system(mock.name(), &[&mock.base_url()], &[])).collect();
+    let systems: Vec<String> = mocks
+        .iter()
+        .map(|mock| document::system(mock.name(), &[&mock.base_url()], &[]))
+        .collect();
     let entries: Vec<String> = apis
         .iter()
         .map(|api| {
             let prefix = format!("/{api}-system/canonical");
-            document::api(api, &canonical_contract(api), "published", &format!("{api}-system"), &prefix)
+            document::api(
+                api,
+                &canonical_contract(api),
+                "published",
+                &format!("{api}-system"),
+                &prefix,
+            )
         })
         .collect();
     document.write(&document::body(&systems, &entries));
@@ -47,51 +57,89 @@ fn every_canonical_operation_reaches_its_own_system_with_the_rewritten_target() 
     let client = client();
 
     for (api, mock) in apis.iter().zip(&mocks) {
-        let contract = canongate_contracts::load_file(&canonical_contract(api)).expect("canonical contract loads");
+        let contract = canongate_contracts::load_file(&canonical_contract(api))
+            .expect("canonical contract loads");
         assert!(!contract.operations.is_empty(), "{api} has operations");
         for operation in &contract.operations {
             let path = sample_path(&operation.path);
             let query = format!("probe={}", operation.operation_id);
             let method = Method::from_bytes(operation.method.as_str().as_bytes()).expect("method");
-            let mut request =
-                client.request(method, gateway.url(&format!("/{api}/v{}{path}?{query}", contract.major)));
+            let mut request = client.request(
+                method,
+                gateway.url(&format!("/{api}/v{}{path}?{query}", contract.major)),
+            );
             if operation.request_body.is_some() {
-                request = request.header("content-type", "application/json").body("{}");
+                request = request
+                    .header("content-type", "application/json")
+                    .body("{}");
             }
             let response = request.send().expect("request through the gateway");
             let what = format!("{} /{api}/v{}{path}", operation.method, contract.major);
             assert_eq!(response.status(), 200, "{what}");
-            assert!(response.headers().contains_key("x-request-id"), "{what} has X-Request-Id");
+            assert!(
+                response.headers().contains_key("x-request-id"),
+                "{what} has X-Request-Id"
+            );
             let echo: Value = response.json().expect("echo json");
-            assert_eq!(echo["system"], mock.name(), "{what} went to the wrong system");
+            assert_eq!(
+                echo["system"],
+                mock.name(),
+                "{what} went to the wrong system"
+            );
             assert_eq!(echo["method"], operation.method.as_str(), "{what}");
-            assert_eq!(echo["target"], format!("/{api}-system/canonical{path}?{query}"), "{what}");
+            assert_eq!(
+                echo["target"],
+                format!("/{api}-system/canonical{path}?{query}"),
+                "{what}"
+            );
         }
-        assert_eq!(mock.requests().len(), contract.operations.len(), "{api}: one request per operation");
+        assert_eq!(
+            mock.requests().len(),
+            contract.operations.len(),
+            "{api}: one request per operation"
+        );
     }
 }
 
 #[test]
 fn simulated_systems_answer_every_list_operation_through_the_gateway() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut systems = Vec::new();
     for system in System::all() {
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         runtime.spawn(canongate_simulator::serve(system, listener));
         systems.push((system, base_url));
     }
     let document = Document::new();
-    let system_entries: Vec<String> =
-        systems.iter().map(|(system, url)| document::system(system.name(), &[url], &[])).collect();
+    let system_entries: Vec<String> = systems
+        .iter()
+        .map(|(system, url)| document::system(system.name(), &[url], &[]))
+        .collect();
     let mut api_entries = Vec::new();
     for (system, _) in &systems {
         for api in canongate_simulator::apis(*system) {
             let prefix = canongate_simulator::path_prefix(*system, api);
-            api_entries.push(document::api(api, &canonical_contract(api), "published", system.name(), &prefix));
+            api_entries.push(document::api(
+                api,
+                &canonical_contract(api),
+                "published",
+                system.name(),
+                &prefix,
+            ));
         }
     }
-    assert_eq!(api_entries.len(), 7, "the simulators serve every canonical API");
+    assert_eq!(
+        api_entries.len(),
+        7,
+        "the simulators serve every canonical API"
+    );
     document.write(&document::body(&system_entries, &api_entries));
     let gateway = document.start(&[]);
     let client = client();
@@ -107,12 +155,21 @@ fn simulated_systems_answer_every_list_operation_through_the_gateway() {
         let response = client.get(&url).send().expect("list request");
         assert_eq!(response.status(), 200, "GET {url}");
         let page: Value = response.json().expect("json page");
-        let items = page["items"].as_array().unwrap_or_else(|| panic!("{url} answered {page}"));
-        assert!(!items.is_empty() && items.len() <= 2, "{url} gave {} items", items.len());
+        let items = page["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{url} answered {page}"));
+        assert!(
+            !items.is_empty() && items.len() <= 2,
+            "{url} gave {} items",
+            items.len()
+        );
     }
 
     let ada = "ce204bf9-36c0-5884-af3c-2d4949988ebe";
-    let response = client.get(gateway.url(&format!("/customer/v1/customers/{ada}"))).send().expect("read");
+    let response = client
+        .get(gateway.url(&format!("/customer/v1/customers/{ada}")))
+        .send()
+        .expect("read");
     assert_eq!(response.status(), 200);
     let customer: Value = response.json().expect("customer");
     assert_eq!(customer["email"], "ada.lovelace@example.com");
@@ -131,13 +188,15 @@ fn inventory_gateway() -> (MockSystem, canongate_tests::gateway::Gateway) {
 fn path_parameters_and_query_strings_keep_their_exact_encoding() {
     let (mock, gateway) = inventory_gateway();
     let cases = [
-        "/stock-levels/SKU-1%2FA%20B%40x?sku=a%2Bb&name=%E2%82%AC&empty=&flag",
+        "/stock-levels/SKU-1%2FA%2BB%40x%E2%82%AC?sku=a%2Bb&name=%E2%82%AC%20x&empty=&flag",
         "/stock-levels/SKU-1@STORE-7;v=1:'x'(y)*~!$,+=?next=/a/b?c&q=%3D%26",
         "/stock-levels/a%2eb%2Fc?%7E=%7e",
         "/stock-levels",
     ];
     for case in cases {
-        let request = format!("GET /inventory/v1{case} HTTP/1.1\r\nHost: gateway.test\r\nConnection: close\r\n\r\n");
+        let request = format!(
+            "GET /inventory/v1{case} HTTP/1.1\r\nHost: gateway.test\r\nConnection: close\r\n\r\n"
+        );
         let reply = raw::exchange(gateway.proxy, request.as_bytes());
         assert_eq!(reply.statuses(), [200], "{case}: {}", reply.text);
         let recorded = mock.requests().pop().expect("a request reached the system");
@@ -149,18 +208,26 @@ fn path_parameters_and_query_strings_keep_their_exact_encoding() {
 #[test]
 fn head_is_served_by_the_get_operation() {
     let (mock, gateway) = inventory_gateway();
-    let response = client().head(gateway.url("/inventory/v1/stock-levels/s-1")).send().expect("head");
+    let response = client()
+        .head(gateway.url("/inventory/v1/stock-levels/s-1"))
+        .send()
+        .expect("head");
     assert_eq!(response.status(), 200);
     let requests = mock.requests();
     assert_eq!(requests.len(), 1);
-    assert_eq!((requests[0].method.as_str(), requests[0].target.as_str()), ("HEAD", "/erp/inventory/stock-levels/s-1"));
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].target.as_str()),
+        ("HEAD", "/erp/inventory/stock-levels/s-1")
+    );
 }
 
 /// Whether `value` has the layout of a request id the gateway mints (a version-4 UUID).
 fn is_minted_request_id(value: &str) -> bool {
     let groups: Vec<&str> = value.split('-').collect();
     groups.iter().map(|group| group.len()).eq([8, 4, 4, 4, 12])
-        && groups.iter().all(|group| group.bytes().all(|b| b.is_ascii_hexdigit()))
+        && groups
+            .iter()
+            .all(|group| group.bytes().all(|b| b.is_ascii_hexdigit()))
         && groups[2].starts_with('4')
 }
 
@@ -169,11 +236,23 @@ fn trace_parts(value: &str) -> (String, String, String) {
     let parts: Vec<&str> = value.split('-').collect();
     assert_eq!(parts.len(), 4, "traceparent {value}");
     assert_eq!(parts[0], "00", "traceparent {value}");
-    let hex = |text: &str, len: usize| text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    assert!(hex(parts[1], 32) && parts[1] != "0".repeat(32), "trace id of {value}");
-    assert!(hex(parts[2], 16) && parts[2] != "0".repeat(16), "parent id of {value}");
+    let hex = |text: &str, len: usize| {
+        text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    assert!(
+        hex(parts[1], 32) && parts[1] != "0".repeat(32),
+        "trace id of {value}"
+    );
+    assert!(
+        hex(parts[2], 16) && parts[2] != "0".repeat(16),
+        "parent id of {value}"
+    );
     assert!(hex(parts[3], 2), "flags of {value}");
-    (parts[1].to_owned(), parts[2].to_owned(), parts[3].to_owned())
+    (
+        parts[1].to_owned(),
+        parts[2].to_owned(),
+        parts[3].to_owned(),
+    )
 }
 
 /// Sends GET with `headers`; returns the response's X-Request-Id and what the system received.
@@ -184,12 +263,16 @@ fn send_with(
 ) -> (String, Recorded) {
     let mut request = client().get(gateway.url("/inventory/v1/stock-levels"));
     for (name, value) in headers {
-        let value = reqwest::header::HeaderValue::from_bytes(value.as_bytes()).expect("header value");
+        let value =
+            reqwest::header::HeaderValue::from_bytes(value.as_bytes()).expect("header value");
         request = request.header(*name, value);
     }
     let response = request.send().expect("request");
     assert_eq!(response.status(), 200);
-    let id = response.headers()["x-request-id"].to_str().expect("ascii id").to_owned();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii id")
+        .to_owned();
     (id, mock.requests().pop().expect("recorded"))
 }
 
@@ -208,14 +291,32 @@ fn request_ids_are_minted_kept_or_replaced() {
     assert_eq!(id, kept);
     assert_eq!(recorded.header("x-request-id"), Some(kept));
     let longest = "a".repeat(128);
-    assert_eq!(send_with(&gateway, &mock, &[("x-request-id", &longest)]).0, longest);
+    assert_eq!(
+        send_with(&gateway, &mock, &[("x-request-id", &longest)]).0,
+        longest
+    );
 
     for invalid in ["has space", "semi;colon", "quote\"d", &"a".repeat(129), "é"] {
         let (id, recorded) = send_with(&gateway, &mock, &[("x-request-id", invalid)]);
-        assert!(is_minted_request_id(&id), "{invalid:?} was answered with id {id:?}");
-        assert_eq!(recorded.header("x-request-id"), Some(id.as_str()), "{invalid:?}");
-        let ids: Vec<_> = recorded.headers.iter().filter(|(name, _)| name == "x-request-id").collect();
-        assert_eq!(ids.len(), 1, "the client's invalid id is not forwarded beside the new one");
+        assert!(
+            is_minted_request_id(&id),
+            "{invalid:?} was answered with id {id:?}"
+        );
+        assert_eq!(
+            recorded.header("x-request-id"),
+            Some(id.as_str()),
+            "{invalid:?}"
+        );
+        let ids: Vec<_> = recorded
+            .headers
+            .iter()
+            .filter(|(name, _)| name == "x-request-id")
+            .collect();
+        assert_eq!(
+            ids.len(),
+            1,
+            "the client's invalid id is not forwarded beside the new one"
+        );
     }
 }
 
@@ -225,15 +326,24 @@ fn trace_context_is_continued_or_started() {
     let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let (_, recorded) = send_with(&gateway, &mock, &[("traceparent", incoming)]);
     let (trace, parent, flags) = trace_parts(recorded.header("traceparent").expect("traceparent"));
-    assert_eq!(trace, "4bf92f3577b34da6a3ce929d0e0e4736", "the client's trace continues");
-    assert_ne!(parent, "00f067aa0ba902b7", "the gateway's own span is the new parent");
+    assert_eq!(
+        trace, "4bf92f3577b34da6a3ce929d0e0e4736",
+        "the client's trace continues"
+    );
+    assert_ne!(
+        parent, "00f067aa0ba902b7",
+        "the gateway's own span is the new parent"
+    );
     assert_eq!(flags, "01", "the sampled flag is kept");
 
     let (_, first) = send_with(&gateway, &mock, &[]);
     let (_, second) = send_with(&gateway, &mock, &[]);
     let first = trace_parts(first.header("traceparent").expect("a trace is started"));
     let second = trace_parts(second.header("traceparent").expect("a trace is started"));
-    assert_ne!(first.0, second.0, "each request without a trace starts its own");
+    assert_ne!(
+        first.0, second.0,
+        "each request without a trace starts its own"
+    );
 
     for invalid in [
         "garbage",
@@ -244,7 +354,10 @@ fn trace_context_is_continued_or_started() {
         let (_, recorded) = send_with(&gateway, &mock, &[("traceparent", invalid)]);
         let forwarded = recorded.header("traceparent").expect("traceparent");
         let (trace, _, _) = trace_parts(forwarded);
-        assert_ne!(trace, "4bf92f3577b34da6a3ce929d0e0e4736", "{invalid:?} must start a new trace");
+        assert_ne!(
+            trace, "4bf92f3577b34da6a3ce929d0e0e4736",
+            "{invalid:?} must start a new trace"
+        );
         assert_ne!(forwarded, invalid);
     }
 }
@@ -253,13 +366,26 @@ fn trace_context_is_continued_or_started() {
 fn the_system_gets_its_own_host_and_forwarding_headers() {
     let (mock, gateway) = inventory_gateway();
     let (_, recorded) = send_with(&gateway, &mock, &[]);
-    assert_eq!(recorded.header("host"), Some(mock.address.to_string().as_str()));
-    assert_eq!(recorded.header("x-forwarded-host"), Some(gateway.proxy.to_string().as_str()));
+    assert_eq!(
+        recorded.header("host"),
+        Some(mock.address.to_string().as_str())
+    );
+    assert_eq!(
+        recorded.header("x-forwarded-host"),
+        Some(gateway.proxy.to_string().as_str())
+    );
     assert_eq!(recorded.header("x-forwarded-for"), Some("127.0.0.1"));
     assert_eq!(recorded.header("x-forwarded-proto"), Some("http"));
-    let hosts = recorded.headers.iter().filter(|(name, _)| name == "host").count();
+    let hosts = recorded
+        .headers
+        .iter()
+        .filter(|(name, _)| name == "host")
+        .count();
     assert_eq!(hosts, 1, "exactly one Host reaches the system");
 
     let (_, recorded) = send_with(&gateway, &mock, &[("x-forwarded-for", "203.0.113.9")]);
-    assert_eq!(recorded.header("x-forwarded-for"), Some("203.0.113.9, 127.0.0.1"));
+    assert_eq!(
+        recorded.header("x-forwarded-for"),
+        Some("203.0.113.9, 127.0.0.1")
+    );
 }

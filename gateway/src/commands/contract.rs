@@ -14,5 +14,9 @@ pub fn lint(file: &Path) -> ExitCode {
     };
     let report = canongate_contracts::lint::lint_bytes(&file.display().to_string(), &bytes);
     print!("{}", report.render_text());
-    if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if report.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -75,32 +75,43 @@ fn start_systems() -> anyhow::Result<Vec<(System, SocketAddr)>> {
         .thread_name("canongate-simulator")
         .enable_all()
         .build()?;
-    std::thread::Builder::new().name("canongate-simulators".into()).spawn(move || {
-        runtime.block_on(async move {
-            let mut tasks = tokio::task::JoinSet::new();
-            for (system, listener) in bound {
-                match tokio::net::TcpListener::from_std(listener) {
-                    Ok(listener) => {
-                        tasks.spawn(canongate_simulator::serve(system, listener));
+    std::thread::Builder::new()
+        .name("canongate-simulators".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let mut tasks = tokio::task::JoinSet::new();
+                for (system, listener) in bound {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            tasks.spawn(canongate_simulator::serve(system, listener));
+                        }
+                        Err(error) => {
+                            tracing::error!(system = system.name(), %error, "cannot serve")
+                        }
                     }
-                    Err(error) => tracing::error!(system = system.name(), %error, "cannot serve"),
                 }
-            }
-            while let Some(result) = tasks.join_next().await {
-                if let Ok(Err(error)) = result {
-                    tracing::error!(%error, "a simulated system stopped");
+                while let Some(result) = tasks.join_next().await {
+                    if let Ok(Err(error)) = result {
+                        tracing::error!(%error, "a simulated system stopped");
+                    }
                 }
-            }
-        });
-    })?;
+            });
+        })?;
     Ok(addresses)
 }
 
 /// The gateway document routing every canonical API to the simulated system that serves it.
 fn gateway_document(args: &DemoArgs, systems: &[(System, SocketAddr)]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Written by `canongate demo`: the canonical APIs in front of simulated systems.");
-    let _ = writeln!(out, "revision: demo\nlisteners:\n  proxy: {}\n  ops: {}\nsystems:", args.listen, args.ops_listen);
+    let _ = writeln!(
+        out,
+        "# Written by `canongate demo`: the canonical APIs in front of simulated systems."
+    );
+    let _ = writeln!(
+        out,
+        "revision: demo\nlisteners:\n  proxy: {}\n  ops: {}\nsystems:",
+        args.listen, args.ops_listen
+    );
     for (system, address) in systems {
         let _ = writeln!(
             out,
@@ -110,8 +121,9 @@ fn gateway_document(args: &DemoArgs, systems: &[(System, SocketAddr)]) -> String
     }
     let _ = writeln!(out, "apis:");
     for (api, _) in canongate_contracts::canonical::ALL {
-        let Some((system, _)) =
-            systems.iter().find(|(system, _)| canongate_simulator::apis(*system).contains(&api))
+        let Some((system, _)) = systems
+            .iter()
+            .find(|(system, _)| canongate_simulator::apis(*system).contains(&api))
         else {
             continue;
         };

@@ -33,8 +33,10 @@ pub enum ConfigError {
 
 /// Reads and parses a gateway document; relative paths in it resolve against its directory.
 pub fn load_file(path: &Path) -> Result<GatewayConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse(&path.display().to_string(), &text, base_dir)
 }
@@ -49,8 +51,9 @@ pub fn parse(origin: &str, text: &str, base_dir: PathBuf) -> Result<GatewayConfi
                 p => p,
             };
             let inner = error.into_inner();
-            let (line, column) =
-                inner.location().map_or((0, 0), |location| (location.line(), location.column()));
+            let (line, column) = inner
+                .location()
+                .map_or((0, 0), |location| (location.line(), location.column()));
             ConfigError::Shape {
                 origin: origin.to_owned(),
                 line,
@@ -64,11 +67,16 @@ pub fn parse(origin: &str, text: &str, base_dir: PathBuf) -> Result<GatewayConfi
     Ok(config)
 }
 
-/// serde_norway appends " at line L column C" to its messages; the error carries those apart.
+/// serde_norway wraps its messages in "path: … at line L column C"; the error carries the path
+/// and the location apart, so only the message proper is kept.
 fn strip_location_suffix(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(index) => message[..index].to_owned(),
-        None => message.to_owned(),
+    let message = match message.rfind(" at line ") {
+        Some(index) => &message[..index],
+        None => message,
+    };
+    match message.split_once(": ") {
+        Some((path, rest)) if !path.is_empty() && !path.contains(' ') => rest.to_owned(),
+        _ => message.to_owned(),
     }
 }
 
@@ -78,7 +86,12 @@ mod tests {
 
     fn shape_error(text: &str) -> (usize, String, String) {
         match parse("gw.yaml", text, PathBuf::new()).unwrap_err() {
-            ConfigError::Shape { line, path, message, .. } => (line, path, message),
+            ConfigError::Shape {
+                line,
+                path,
+                message,
+                ..
+            } => (line, path, message),
             other => panic!("unexpected {other}"),
         }
     }
@@ -92,7 +105,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.systems["erp"].connect_timeout.as_secs(), 2);
-        assert_eq!(config.apis["inventory"].versions[0].lifecycle, super::super::Lifecycle::Published);
+        assert_eq!(
+            config.apis["inventory"].versions[0].lifecycle,
+            super::super::Lifecycle::Published
+        );
         assert_eq!(config.base_dir, PathBuf::from("/etc/canongate"));
         assert_eq!(config.listeners.ops.port(), 9901);
     }
@@ -103,8 +119,8 @@ mod tests {
             "systems:\n  erp:\n    base_urls: [http://127.0.0.1:1]\n    timeout: 2s\napis: {}\n",
         );
         assert_eq!(line, 4);
-        assert_eq!(path, "systems.erp");
-        assert!(message.contains("unknown field `timeout`"), "{message}");
+        assert_eq!(path, "systems.erp.timeout");
+        assert!(message.starts_with("unknown field `timeout`"), "{message}");
     }
 
     #[test]
@@ -115,9 +131,8 @@ mod tests {
         assert_eq!(path, "apis.a.versions[0].lifecycle");
         assert!(message.contains("unknown variant `live`"), "{message}");
 
-        let (_, path, message) = shape_error(
-            "systems:\n  erp:\n    base_urls: []\n    read_timeout: 10\napis: {}\n",
-        );
+        let (_, path, message) =
+            shape_error("systems:\n  erp:\n    base_urls: []\n    read_timeout: 10\napis: {}\n");
         assert_eq!(path, "systems.erp.read_timeout");
         assert!(message.contains("no unit"), "{message}");
     }
@@ -134,6 +149,10 @@ mod tests {
     #[test]
     fn unreadable_file_names_the_file() {
         let error = load_file(Path::new("/nonexistent/gw.yaml")).unwrap_err();
-        assert!(error.to_string().starts_with("/nonexistent/gw.yaml: cannot read"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("/nonexistent/gw.yaml: cannot read")
+        );
     }
 }

@@ -26,35 +26,68 @@ fn accepts_ordinary_requests() {
 
 #[test]
 fn refuses_content_length_ambiguity() {
-    assert_eq!(refused("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"), 400);
-    assert_eq!(refused("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"), 400);
-    assert_eq!(refused("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n"), 400);
-    assert_eq!(refused("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n"), 400);
     assert_eq!(
-        check("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n")
-            .unwrap_err()
-            .detail,
+        refused("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
+        400
+    );
+    assert_eq!(
+        refused("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"),
+        400
+    );
+    assert_eq!(
+        refused("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n"),
+        400
+    );
+    assert_eq!(
+        refused("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n"),
+        400
+    );
+    assert_eq!(
+        check(
+            "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        .unwrap_err()
+        .detail,
         "Content-Length and Transfer-Encoding cannot both be sent"
     );
 }
 
 #[test]
 fn refuses_transfer_encoding_that_does_not_end_in_chunked() {
-    for te in ["gzip", "chunked, gzip", "chunked, chunked", "", "chunked\u{0b}"] {
+    for te in [
+        "gzip",
+        "chunked, gzip",
+        "chunked, chunked",
+        "",
+        "chunked\u{0b}",
+    ] {
         let head = format!("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: {te}\r\n\r\n");
         assert_eq!(refused(&head), 400, "{te:?}");
     }
     let split = "POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n";
     assert_eq!(refused(split), 400);
-    assert_eq!(refused("POST /a HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+    assert_eq!(
+        refused("POST /a HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        400
+    );
 }
 
 #[test]
 fn refuses_missing_repeated_and_invalid_hosts() {
-    assert_eq!(check("GET /a HTTP/1.1\r\n\r\n").unwrap_err().detail, "the Host header is missing");
-    assert_eq!(refused("GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
+    assert_eq!(
+        check("GET /a HTTP/1.1\r\n\r\n").unwrap_err().detail,
+        "the Host header is missing"
+    );
+    assert_eq!(
+        refused("GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+        400
+    );
     for host in ["", "a b", "a:port", "a:123456", "[zz]:1", "a/b", "a@b"] {
-        assert_eq!(refused(&format!("GET /a HTTP/1.1\r\nHost: {host}\r\n\r\n")), 400, "{host:?}");
+        assert_eq!(
+            refused(&format!("GET /a HTTP/1.1\r\nHost: {host}\r\n\r\n")),
+            400,
+            "{host:?}"
+        );
     }
 }
 
@@ -77,13 +110,24 @@ fn refuses_targets_that_are_not_origin_form() {
         "/a#frag",
         "/a\\b",
     ] {
-        assert_eq!(refused(&format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n")), 400, "{target:?}");
+        assert_eq!(
+            refused(&format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n")),
+            400,
+            "{target:?}"
+        );
     }
     assert_eq!(refused("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
     for escaped in ["/a%20b", "/a%22b", "/a%3Cb", "/a%3eb"] {
-        assert_eq!(refused(&format!("GET {escaped} HTTP/1.1\r\nHost: a\r\n\r\n")), 400, "{escaped}");
+        assert_eq!(
+            refused(&format!("GET {escaped} HTTP/1.1\r\nHost: a\r\n\r\n")),
+            400,
+            "{escaped}"
+        );
     }
-    assert_eq!(check("GET /customer/v1/customers?q=Anna%20M%C3%BCller%22 HTTP/1.1\r\nHost: a\r\n\r\n"), Ok(()));
+    assert_eq!(
+        check("GET /customer/v1/customers?q=Anna%20M%C3%BCller%22 HTTP/1.1\r\nHost: a\r\n\r\n"),
+        Ok(())
+    );
     assert_eq!(refused("GET /caf\u{e9} HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
     assert_eq!(refused("GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
 }
@@ -106,9 +150,25 @@ fn refuses_malformed_lines_and_fields() {
 
 #[test]
 fn enforces_request_line_and_head_limits() {
-    let limits = HttpLimits { max_request_line_bytes: 64, max_header_bytes: 256 };
+    let limits = HttpLimits {
+        max_request_line_bytes: 64,
+        max_header_bytes: 256,
+    };
     let long_line = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(100));
-    assert_eq!(check_request_head(long_line.as_bytes(), &limits).unwrap_err().status, 414);
-    let big_head = format!("GET /a HTTP/1.1\r\nHost: a\r\nX-Pad: {}\r\n\r\n", "b".repeat(300));
-    assert_eq!(check_request_head(big_head.as_bytes(), &limits).unwrap_err().status, 431);
+    assert_eq!(
+        check_request_head(long_line.as_bytes(), &limits)
+            .unwrap_err()
+            .status,
+        414
+    );
+    let big_head = format!(
+        "GET /a HTTP/1.1\r\nHost: a\r\nX-Pad: {}\r\n\r\n",
+        "b".repeat(300)
+    );
+    assert_eq!(
+        check_request_head(big_head.as_bytes(), &limits)
+            .unwrap_err()
+            .status,
+        431
+    );
 }

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use crate::config::{GatewayConfig, KeepaliveConfig, SystemConfig};
 
+/// Largest idle-connection pool one system may ask for.
+pub const MAX_POOL_SIZE: usize = 65_536;
+
 /// Index of a system in [`crate::Snapshot::systems`].
 pub type SystemIndex = usize;
 
@@ -68,9 +71,14 @@ pub(super) fn compile(config: &GatewayConfig, report: &mut impl FnMut(String, St
     for (name, system) in &config.systems {
         let at = format!("systems.{name}");
         if !super::is_name(name) {
-            report(at.clone(), "system names use lower-case letters, digits and `-`".into());
+            report(
+                at.clone(),
+                "system names use lower-case letters, digits and `-`".into(),
+            );
         }
-        systems.0.push(compile_one(config, name, system, &at, report));
+        systems
+            .0
+            .push(compile_one(config, name, system, &at, report));
     }
     systems
 }
@@ -83,7 +91,10 @@ fn compile_one(
     report: &mut impl FnMut(String, String),
 ) -> System {
     if system.base_urls.is_empty() {
-        report(format!("{at}.base_urls"), "a system needs at least one base URL".into());
+        report(
+            format!("{at}.base_urls"),
+            "a system needs at least one base URL".into(),
+        );
     }
     let endpoints = system
         .base_urls
@@ -104,6 +115,12 @@ fn compile_one(
             report(format!("{at}.{field}"), "must be greater than zero".into());
         }
     }
+    if system.keepalive.pool_size > MAX_POOL_SIZE {
+        report(
+            format!("{at}.keepalive.pool_size"),
+            format!("must be at most {MAX_POOL_SIZE}"),
+        );
+    }
     let ca_pem = system.tls.ca_file.as_ref().and_then(|file| {
         let path = config.base_dir.join(file);
         match std::fs::read(&path) {
@@ -116,7 +133,10 @@ fn compile_one(
                 None
             }
             Err(error) => {
-                report(format!("{at}.tls.ca_file"), format!("cannot read {}: {error}", path.display()));
+                report(
+                    format!("{at}.tls.ca_file"),
+                    format!("cannot read {}: {error}", path.display()),
+                );
                 None
             }
         }
@@ -134,7 +154,8 @@ fn compile_one(
 }
 
 fn contains_certificate(pem: &[u8]) -> bool {
-    pem.windows(27).any(|window| window == b"-----BEGIN CERTIFICATE-----")
+    pem.windows(27)
+        .any(|window| window == b"-----BEGIN CERTIFICATE-----")
 }
 
 /// Parses and resolves one base URL.
@@ -153,8 +174,12 @@ fn endpoint(text: &str, sni: Option<&str>) -> Result<Endpoint, String> {
             "`{text}`: a base URL is scheme, host and port only; put paths in backend.path_prefix"
         ));
     }
-    let host = url.host_str().ok_or_else(|| format!("`{text}` has no host"))?;
-    let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+    let host = url
+        .host_str()
+        .ok_or_else(|| format!("`{text}` has no host"))?;
+    let port = url
+        .port_or_known_default()
+        .unwrap_or(if tls { 443 } else { 80 });
     let bare_host = host.trim_start_matches('[').trim_end_matches(']');
     let address = (bare_host, port)
         .to_socket_addrs()
@@ -169,7 +194,11 @@ fn endpoint(text: &str, sni: Option<&str>) -> Result<Endpoint, String> {
         url: text.to_owned(),
         address,
         tls,
-        sni: if tls { sni.unwrap_or(bare_host).to_owned() } else { String::new() },
+        sni: if tls {
+            sni.unwrap_or(bare_host).to_owned()
+        } else {
+            String::new()
+        },
         authority,
     })
 }

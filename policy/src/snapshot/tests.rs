@@ -41,7 +41,8 @@ fn compile(dir: &Path, document: &str) -> Result<Snapshot, CompileError> {
     Snapshot::compile(&config)
 }
 
-const SYSTEMS: &str = "systems:\n  erp:\n    base_urls: [http://127.0.0.1:7001, http://127.0.0.1:7002]\n";
+const SYSTEMS: &str =
+    "systems:\n  erp:\n    base_urls: [http://127.0.0.1:7001, http://127.0.0.1:7002]\n";
 
 #[test]
 fn compiles_routes_and_rewrites_paths() {
@@ -50,7 +51,10 @@ fn compiles_routes_and_rewrites_paths() {
         dir.path(),
         "inventory.yaml",
         "1.2.0",
-        &[("get", "/stock-levels", "listStockLevels"), ("get", "/stock-levels/{id}", "getStockLevel")],
+        &[
+            ("get", "/stock-levels", "listStockLevels"),
+            ("get", "/stock-levels/{id}", "getStockLevel"),
+        ],
     );
     let snapshot = compile(
         dir.path(),
@@ -59,8 +63,9 @@ fn compiles_routes_and_rewrites_paths() {
     .unwrap();
     assert!(snapshot.revision.starts_with("fnv-"));
     assert_eq!(snapshot.systems[0].endpoints.len(), 2);
-    let RouteMatch::Found(index) =
-        snapshot.router.lookup(&http::Method::GET, "/inventory/v1/stock-levels/SKU-1")
+    let RouteMatch::Found(index) = snapshot
+        .router
+        .lookup(&http::Method::GET, "/inventory/v1/stock-levels/SKU-1")
     else {
         panic!("no route");
     };
@@ -68,7 +73,10 @@ fn compiles_routes_and_rewrites_paths() {
     assert_eq!(&*operation.operation_id, "getStockLevel");
     assert_eq!(&*operation.version, "v1");
     assert_eq!(&*operation.contract_version, "1.2.0");
-    assert_eq!(operation.upstream_path("/inventory/v1/stock-levels/SKU-1"), "/erp/inventory/stock-levels/SKU-1");
+    assert_eq!(
+        operation.upstream_path("/inventory/v1/stock-levels/SKU-1"),
+        "/erp/inventory/stock-levels/SKU-1"
+    );
 }
 
 #[test]
@@ -85,7 +93,10 @@ fn drafts_are_not_routed_and_retired_versions_are() {
         panic!("retired versions stay routed so they can answer 410");
     };
     assert_eq!(snapshot.operation(index).lifecycle, Lifecycle::Retired);
-    assert_eq!(snapshot.router.lookup(&http::Method::GET, "/a/v2/x"), RouteMatch::NotFound);
+    assert_eq!(
+        snapshot.router.lookup(&http::Method::GET, "/a/v2/x"),
+        RouteMatch::NotFound
+    );
     assert_eq!(snapshot.operation(index).upstream_path("/a/v1/x"), "/x");
 }
 
@@ -99,29 +110,77 @@ fn reports_every_problem_with_its_location() {
         "systems:\n  erp:\n    base_urls: [ftp://127.0.0.1]\n    connect_timeout: 0s\n    tls: {ca_file: missing.pem}\napis:\n  a:\n    base_path: /a/\n    versions:\n      - {contract: a.yaml, backend: {system: wms, path_prefix: erp}}\n      - {contract: a2.yaml, backend: {system: erp}}\n      - {contract: nowhere.yaml, backend: {system: erp}}\n  B:\n    versions: []\n",
     )
     .unwrap_err();
-    let located: Vec<(&str, &str)> =
-        error.problems.iter().map(|p| (p.location.as_str(), p.message.as_str())).collect();
+    let located: Vec<(&str, &str)> = error
+        .problems
+        .iter()
+        .map(|p| (p.location.as_str(), p.message.as_str()))
+        .collect();
     let has = |location: &str, fragment: &str| {
-        located.iter().any(|(l, m)| *l == location && m.contains(fragment))
+        located
+            .iter()
+            .any(|(l, m)| *l == location && m.contains(fragment))
     };
-    assert!(has("systems.erp.base_urls[0]", "scheme `ftp`"), "{located:#?}");
-    assert!(has("systems.erp.connect_timeout", "greater than zero"), "{located:#?}");
-    assert!(has("systems.erp.tls.ca_file", "cannot read"), "{located:#?}");
-    assert!(has("apis.a.base_path", "must start with `/` and not end with `/`"), "{located:#?}");
-    assert!(has("apis.a.versions[0].backend.system", "unknown system `wms` (known: erp)"), "{located:#?}");
-    assert!(has("apis.a.versions[0].backend.path_prefix", "`erp`"), "{located:#?}");
-    assert!(has("apis.a.versions[1].contract", "already has a v1"), "{located:#?}");
-    assert!(has("apis.a.versions[2].contract", "nowhere.yaml"), "{located:#?}");
+    assert!(
+        has("systems.erp.base_urls[0]", "scheme `ftp`"),
+        "{located:#?}"
+    );
+    assert!(
+        has("systems.erp.connect_timeout", "greater than zero"),
+        "{located:#?}"
+    );
+    assert!(
+        has("systems.erp.tls.ca_file", "cannot read"),
+        "{located:#?}"
+    );
+    assert!(
+        has(
+            "apis.a.base_path",
+            "must start with `/` and not end with `/`"
+        ),
+        "{located:#?}"
+    );
+    assert!(
+        has(
+            "apis.a.versions[0].backend.system",
+            "unknown system `wms` (known: erp)"
+        ),
+        "{located:#?}"
+    );
+    assert!(
+        has("apis.a.versions[0].backend.path_prefix", "`erp`"),
+        "{located:#?}"
+    );
+    assert!(
+        has("apis.a.versions[1].contract", "already has a v1"),
+        "{located:#?}"
+    );
+    assert!(
+        has("apis.a.versions[2].contract", "nowhere.yaml"),
+        "{located:#?}"
+    );
     assert!(has("apis.B", "lower-case"), "{located:#?}");
-    assert!(has("apis.B.versions", "at least one version"), "{located:#?}");
-    assert!(error.to_string().lines().all(|line| line.starts_with("gw.yaml: ")));
+    assert!(
+        has("apis.B.versions", "at least one version"),
+        "{located:#?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .lines()
+            .all(|line| line.starts_with("gw.yaml: "))
+    );
 }
 
 #[test]
 fn two_apis_claiming_one_route_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     write_contract(dir.path(), "a.yaml", "1.0.0", &[("get", "/x/{id}", "getX")]);
-    write_contract(dir.path(), "b.yaml", "1.0.0", &[("get", "/x/{id}", "getOther")]);
+    write_contract(
+        dir.path(),
+        "b.yaml",
+        "1.0.0",
+        &[("get", "/x/{id}", "getOther")],
+    );
     let error = compile(
         dir.path(),
         &format!("{SYSTEMS}apis:\n  a:\n    versions: [{{contract: a.yaml, backend: {{system: erp}}}}]\n  b:\n    base_path: /a\n    versions: [{{contract: b.yaml, backend: {{system: erp}}}}]\n"),
@@ -129,14 +188,19 @@ fn two_apis_claiming_one_route_are_refused() {
     .unwrap_err();
     let message = error.to_string();
     assert!(message.contains("apis.b.versions[0].contract"), "{message}");
-    assert!(message.contains("a v1 getX and b v1 getOther claim the same route"), "{message}");
+    assert!(
+        message.contains("a v1 getX and b v1 getOther claim the same route"),
+        "{message}"
+    );
 }
 
 #[test]
 fn revision_label_wins_and_hash_tracks_contract_content() {
     let dir = tempfile::tempdir().unwrap();
     write_contract(dir.path(), "a.yaml", "1.0.0", &[("get", "/x", "getX")]);
-    let document = format!("{SYSTEMS}apis:\n  a:\n    versions: [{{contract: a.yaml, backend: {{system: erp}}}}]\n");
+    let document = format!(
+        "{SYSTEMS}apis:\n  a:\n    versions: [{{contract: a.yaml, backend: {{system: erp}}}}]\n"
+    );
     let first = compile(dir.path(), &document).unwrap().revision;
     assert_eq!(compile(dir.path(), &document).unwrap().revision, first);
     write_contract(dir.path(), "a.yaml", "1.0.1", &[("get", "/x", "getX")]);
