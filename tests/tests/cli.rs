@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use canongate_tests::document::{self, Document};
-use canongate_tests::gateway::{Output, client, run_cli};
+use canongate_tests::gateway::{Output, run_cli};
 use canongate_tests::mock::MockSystem;
 use canongate_tests::{canonical_contract, free_address};
 
