@@ -168,6 +168,23 @@ pub enum ProblemKind {
     },
 }
 
+impl ProblemKind {
+    /// Whether the document cannot be used at all: unreadable, not YAML or
+    /// JSON, not OpenAPI 3.0, or with a reference that leaves the document
+    /// or loops. Other problems are defects of a usable document.
+    pub fn is_unusable(&self) -> bool {
+        matches!(
+            self,
+            ProblemKind::Io { .. }
+                | ProblemKind::Syntax { .. }
+                | ProblemKind::NotOpenApi
+                | ProblemKind::UnsupportedVersion { .. }
+                | ProblemKind::ExternalRef { .. }
+                | ProblemKind::CyclicRef { .. }
+        )
+    }
+}
+
 fn unsupported_version(found: &str) -> String {
     if found.starts_with("3.1") {
         format!("OpenAPI 3.1 is not supported yet; use 3.0.x (found {found})")

@@ -21,6 +21,9 @@
 //! each node it needs with the `openapiv3` types.
 
 pub mod canonical;
+pub mod change;
+pub mod deprecation;
+pub mod diff;
 mod error;
 mod governance;
 mod lines;
@@ -30,7 +33,9 @@ mod model;
 mod normalize;
 pub mod pointer;
 mod refs;
-mod semver;
+pub mod render;
+pub mod report;
+pub mod semver;
 mod shape;
 mod source;
 mod template;

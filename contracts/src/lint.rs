@@ -7,19 +7,24 @@
 //! parameters, no success response, undefined security schemes or scopes).
 //!
 //! Every rule has a stable kebab-case id and a default severity, listed in
-//! one table ([`rules`]). Problems found while loading become findings of the
+//! one table ([`rules`]); a project changes severities or turns rules off
+//! with a [`Ruleset`] file. Problems found while loading become findings of the
 //! rule that covers them (`parser`, `oas3-schema`, `path-params`,
 //! `invalid-ref`, `canongate-governance`, ...); the other rules then run on
 //! the document and on the normalized operations, so a contract that fails to
 //! load still gets every finding that can be computed.
 
 mod canongate;
+mod config;
 mod document;
 mod examples;
 mod from_load;
 mod instance;
+mod links;
 mod operations;
 mod schemas;
+mod servers;
+mod sunset;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -27,11 +32,12 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::governance::Governance;
 use crate::load;
 use crate::model::Operation;
 use Check::{Load, Run};
 use Severity::{Error, Warning};
+
+pub use config::{Ruleset, RulesetError};
 
 /// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -87,6 +93,10 @@ pub struct LintReport {
     pub origin: String,
     /// The findings.
     pub findings: Vec<Finding>,
+    /// Whether the document could not be used at all (see
+    /// [`crate::ProblemKind::is_unusable`]): unreadable, not YAML/JSON, not
+    /// OpenAPI 3.0, external or cyclic references.
+    pub unusable: bool,
 }
 
 impl LintReport {
@@ -101,6 +111,11 @@ impl LintReport {
             .iter()
             .filter(|f| f.severity == severity)
             .count()
+    }
+
+    /// Whether a finding is at or above `threshold` (`None`: never).
+    pub fn fails(&self, threshold: Option<Severity>) -> bool {
+        threshold.is_some_and(|threshold| self.findings.iter().any(|f| f.severity <= threshold))
     }
 
     /// One line per finding, `origin:line: severity rule pointer — message`
@@ -155,8 +170,6 @@ pub(crate) struct Context<'a> {
     pub document: &'a Value,
     /// The normalized operations (empty when the document's shape is invalid).
     pub operations: &'a [Operation],
-    /// The governance block, when valid.
-    pub governance: Option<&'a Governance>,
 }
 
 /// One violation reported by a rule's check.
@@ -200,7 +213,10 @@ static RULES: &[Rule] = &[
     rule("canongate-governance", Error, "The x-canongate block names the domain, owner team and system of record.", Load),
     rule("canongate-semver", Error, "info.version is a semantic version.", Load),
     rule("info-contact", Warning, "info has a contact.", Run(document::info_contact)),
-    rule("oas3-server-not-example.com", Warning, "Server URLs do not point at example.com.", Run(document::server_not_example)),
+    rule("info-description", Warning, "info has a description.", Run(document::info_description)),
+    rule("oas3-server-not-example.com", Warning, "Server URLs do not point at example.com.", Run(servers::not_example)),
+    rule("oas3-server-trailing-slash", Warning, "Server URLs do not end with a slash.", Run(servers::no_trailing_slash)),
+    rule("oas3-server-variables", Error, "Server URL variables are all defined, all used, and their defaults are among their enum values.", Run(servers::variables)),
     rule("path-keys-no-trailing-slash", Error, "Paths do not end with a slash.", Run(document::no_trailing_slash)),
     rule("path-not-include-query", Error, "Paths do not contain a query string.", Run(document::no_query)),
     rule("no-eval-in-markdown", Warning, "Descriptions and titles do not contain `eval(`.", Run(document::no_eval)),
@@ -213,10 +229,13 @@ static RULES: &[Rule] = &[
     rule("array-items", Error, "Array schemas declare items.", Run(schemas::array_items)),
     rule("oas3-valid-media-example", Error, "Examples of media types, parameters and headers match their schema.", Run(examples::media)),
     rule("oas3-valid-schema-example", Error, "Schema examples and defaults match the schema.", Run(examples::schema)),
+    rule("oas3-examples-value-or-externalValue", Warning, "Example objects have either `value` or `externalValue`.", Run(examples::value_or_external)),
+    rule("oas3-links-parameters-expression", Error, "Link parameters that are runtime expressions are valid ones.", Run(links::parameters_expression)),
     rule("operation-operationId-valid-in-url", Error, "operationIds only use characters valid in a URL.", Run(operations::operation_id_in_url)),
     rule("operation-parameters", Error, "A parameter list names each parameter (name and location) once.", Run(operations::unique_parameters)),
     rule("operation-description", Warning, "Operations have a description.", Run(operations::description)),
     rule("operation-tags", Warning, "Operations have at least one tag.", Run(operations::tags)),
+    rule("operation-tag-defined", Warning, "Operation tags are declared in the root `tags`.", Run(operations::tag_defined)),
     rule("operation-success-response", Error, "Operations declare at least one 2xx or 3xx response.", Run(operations::success_response)),
     rule("oas3-operation-security-defined", Error, "Security requirements name defined schemes and, for OAuth 2, defined scopes.", Run(operations::security_defined)),
     rule("canongate-operation-security", Error, "Every operation declares security, or `security: []` when public.", Run(canongate::operation_security)),
@@ -224,7 +243,9 @@ static RULES: &[Rule] = &[
     rule("canongate-operation-id-camel-case", Warning, "operationIds are lowerCamelCase.", Run(canongate::operation_id_camel_case)),
     rule("canongate-path-kebab-case", Warning, "Literal path segments are kebab-case.", Run(canongate::path_kebab_case)),
     rule("canongate-list-paginated", Warning, "GET on a collection declares a `cursor` or `page`/`offset` query parameter.", Run(canongate::list_paginated)),
-    rule("canongate-idempotency-key", Warning, "POST creating orders or returns requires an Idempotency-Key header.", Run(canongate::idempotency_key)),
+    rule("canongate-idempotency-key", Warning, "POST creating orders or returns (on an `orders` or `returns` collection) requires an Idempotency-Key header.", Run(canongate::idempotency_key)),
+    rule("canongate-sunset-date", Error, "Every x-sunset is a date (YYYY-MM-DD) on something deprecated.", Run(sunset::sunset_date)),
+    rule("canongate-deprecated-sunset", Warning, "Deprecated operations, parameters, headers and properties have an x-sunset date.", Run(sunset::deprecated_sunset)),
 ];
 
 /// Every rule, load-problem rules first.
@@ -239,35 +260,43 @@ fn severity_of(id: &str) -> Severity {
         .map_or(Error, |rule| rule.severity)
 }
 
-/// Lints a contract given as YAML or JSON `bytes`; never fails: problems
-/// that stop loading become findings too.
+/// Lints a contract given as YAML or JSON `bytes` with the default
+/// severities; never fails: problems that stop loading become findings too.
 pub fn lint_bytes(origin: &str, bytes: &[u8]) -> LintReport {
+    lint_bytes_with(origin, bytes, &Ruleset::default())
+}
+
+/// Lints a contract with the severities of `ruleset` (rules it turns off
+/// are not run).
+pub fn lint_bytes_with(origin: &str, bytes: &[u8], ruleset: &Ruleset) -> LintReport {
     let analysis = load::analyze(origin, bytes);
     let mut findings: Vec<Finding> = analysis
         .problems
         .iter()
-        .map(|problem| {
+        .filter_map(|problem| {
             let rule = from_load::rule_of(&problem.kind);
-            Finding {
+            Some(Finding {
                 rule,
-                severity: severity_of(rule),
+                severity: ruleset.severity(rule, severity_of(rule))?,
                 pointer: problem.pointer.clone(),
                 line: problem.line,
                 message: problem.kind.to_string(),
-            }
+            })
         })
         .collect();
     if let Some(document) = &analysis.document {
         let context = Context {
             document,
             operations: analysis.operations.as_deref().unwrap_or_default(),
-            governance: analysis.governance.as_ref(),
         };
         for rule in RULES {
             let Run(check) = rule.check else { continue };
+            let Some(severity) = ruleset.severity(rule.id, rule.severity) else {
+                continue;
+            };
             findings.extend(check(&context).into_iter().map(|hit| Finding {
                 rule: rule.id,
-                severity: rule.severity,
+                severity,
                 line: analysis.lines.line(&hit.pointer),
                 pointer: hit.pointer,
                 message: hit.message,
@@ -280,6 +309,7 @@ pub fn lint_bytes(origin: &str, bytes: &[u8]) -> LintReport {
     LintReport {
         origin: origin.to_owned(),
         findings,
+        unusable: analysis.problems.iter().any(|p| p.kind.is_unusable()),
     }
 }
 
@@ -292,6 +322,7 @@ pub(crate) mod tests {
 openapi: 3.0.3
 info:
   title: Orders
+  description: Orders of every channel.
   version: 1.2.0
   contact: {name: Commerce, email: commerce@retail.test}
 x-canongate:
@@ -436,10 +467,33 @@ components:
         let first = text.lines().next().unwrap_or_default();
         assert_eq!(
             first,
-            "t.yaml:17: warning operation-description /paths/~1orders/get — the operation has no description"
+            "t.yaml:18: warning operation-description /paths/~1orders/get — the operation has no description"
         );
         assert!(text.ends_with("0 errors, 1 warning\n"), "{text}");
         assert!(!report.has_errors());
+    }
+
+    #[test]
+    fn a_ruleset_changes_severities_and_turns_rules_off() {
+        let text = clean_with("      description: Lists orders.\n", "");
+        let ruleset = Ruleset::parse(
+            "lint.yaml",
+            b"rules: {operation-description: error, info-contact: off}",
+        )
+        .expect("ruleset");
+        let report = lint_bytes_with("t.yaml", text.as_bytes(), &ruleset);
+        assert_eq!(report.findings[0].rule, "operation-description");
+        assert_eq!(report.findings[0].severity, Severity::Error);
+        let text = clean_with(
+            "  contact: {name: Commerce, email: commerce@retail.test}\n",
+            "",
+        );
+        let report = lint_bytes_with("t.yaml", text.as_bytes(), &ruleset);
+        assert!(report.findings.is_empty(), "{}", report.render_text());
+        let ruleset = Ruleset::parse("lint.yaml", b"rules: {parser: warning}").expect("ruleset");
+        let report = lint_bytes_with("t.yaml", b"a: [", &ruleset);
+        assert_eq!(report.findings[0].severity, Severity::Warning);
+        assert!(report.unusable);
     }
 
     #[test]

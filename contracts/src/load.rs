@@ -74,21 +74,29 @@ pub(crate) fn analyze(origin: &str, bytes: &[u8]) -> Analysis {
 impl Analysis {
     /// The contract, or every problem found.
     pub(crate) fn into_contract(self) -> Result<Contract, LoadError> {
+        self.into_located().map(|(contract, _)| contract)
+    }
+
+    /// The contract with the lines of its nodes, or every problem found.
+    pub(crate) fn into_located(self) -> Result<(Contract, LineIndex), LoadError> {
         match (self.document, self.governance, self.info, self.operations) {
             (
                 Some(document),
                 Some(governance),
                 Some((title, version, Some(major))),
                 Some(operations),
-            ) if self.problems.is_empty() => Ok(Contract {
-                origin: self.origin,
-                title,
-                version,
-                major,
-                governance,
-                operations,
-                document,
-            }),
+            ) if self.problems.is_empty() => Ok((
+                Contract {
+                    origin: self.origin,
+                    title,
+                    version,
+                    major,
+                    governance,
+                    operations,
+                    document,
+                },
+                self.lines,
+            )),
             _ => Err(LoadError {
                 problems: self.problems,
             }),

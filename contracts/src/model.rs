@@ -190,6 +190,9 @@ impl fmt::Display for ParameterLocation {
 /// A request parameter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Parameter {
+    /// JSON pointer of the list entry that declares it; a `$ref` there is
+    /// followed to the parameter object.
+    pub pointer: String,
     /// The name; for headers as written (compare case-insensitively).
     pub name: String,
     /// Where it is sent.
@@ -221,6 +224,8 @@ impl Parameter {
 /// A request body.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestBody {
+    /// JSON pointer of the operation's `requestBody` (possibly a `$ref`).
+    pub pointer: String,
     /// `required`.
     pub required: bool,
     /// Media type -> content description.
@@ -230,6 +235,8 @@ pub struct RequestBody {
 /// The description of one media type of a body.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MediaType {
+    /// JSON pointer of the media type object (references already followed).
+    pub pointer: String,
     /// The schema as written (may contain local `$ref`s).
     pub schema: Option<Value>,
 }
@@ -237,6 +244,8 @@ pub struct MediaType {
 /// One response of an operation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Response {
+    /// JSON pointer of the response entry of the operation (possibly a `$ref`).
+    pub pointer: String,
     /// `"200"`, a range such as `"4XX"`, or `"default"`.
     pub status: String,
     /// `description`.
@@ -268,6 +277,7 @@ mod tests {
     #[test]
     fn header_names_compare_case_insensitively() {
         let header = Parameter {
+            pointer: "/paths/~1orders/post/parameters/0".into(),
             name: "Idempotency-Key".into(),
             location: ParameterLocation::Header,
             required: true,

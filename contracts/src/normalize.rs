@@ -52,13 +52,6 @@ struct Decoded<'a, T> {
     value: T,
 }
 
-/// A parameter with the pointer of the list entry that declares it.
-#[derive(Clone)]
-struct Declared {
-    at: String,
-    parameter: Parameter,
-}
-
 struct Normalizer<'a, 'p> {
     document: &'a Value,
     root_security: Option<Vec<SecurityRequirement>>,
@@ -114,7 +107,7 @@ impl<'a> Normalizer<'a, '_> {
                 pointer: operation_at,
                 summary: operation.summary.clone(),
                 deprecated: operation.deprecated,
-                parameters: parameters.into_iter().map(|d| d.parameter).collect(),
+                parameters,
                 request_body,
                 responses,
                 security,
@@ -172,7 +165,7 @@ impl<'a> Normalizer<'a, '_> {
     }
 
     /// The parameters of the list at `list_at` (missing list: none).
-    fn parameters(&mut self, list_at: &str) -> Vec<Declared> {
+    fn parameters(&mut self, list_at: &str) -> Vec<Parameter> {
         let count = self
             .document
             .pointer(list_at)
@@ -182,22 +175,18 @@ impl<'a> Normalizer<'a, '_> {
             .filter_map(|index| {
                 let at = pointer::index(list_at, index);
                 let decoded = self.decode::<openapiv3::Parameter>(&at, "parameter")?;
-                Some(Declared {
-                    at,
-                    parameter: parameter(decoded.raw, decoded.value),
-                })
+                Some(parameter(at, decoded.raw, decoded.value))
             })
             .collect()
     }
 
     /// Path-item parameters overridden and extended by the operation's own.
-    fn merge(&mut self, shared: &[Declared], operation_at: &str) -> Vec<Declared> {
+    fn merge(&mut self, shared: &[Parameter], operation_at: &str) -> Vec<Parameter> {
         let mut merged = shared.to_vec();
         for own in self.parameters(&pointer::child(operation_at, "parameters")) {
-            let same = merged.iter_mut().find(|d| {
-                d.parameter.location == own.parameter.location
-                    && d.parameter.is_named(&own.parameter.name)
-            });
+            let same = merged
+                .iter_mut()
+                .find(|p| p.location == own.location && p.is_named(&own.name));
             match same {
                 Some(slot) => *slot = own,
                 None => merged.push(own),
@@ -209,29 +198,29 @@ impl<'a> Normalizer<'a, '_> {
     fn check_path_parameters(
         &mut self,
         variables: &[String],
-        parameters: &[Declared],
+        parameters: &[Parameter],
         operation_at: &str,
     ) {
         let in_path = || {
             parameters
                 .iter()
-                .filter(|d| d.parameter.location == ParameterLocation::Path)
+                .filter(|p| p.location == ParameterLocation::Path)
         };
         for name in variables {
-            if !in_path().any(|d| &d.parameter.name == name) {
+            if !in_path().any(|p| &p.name == name) {
                 let name = name.clone();
                 self.problems
                     .push(operation_at, ProblemKind::UndeclaredPathParameter { name });
             }
         }
         for declared in in_path() {
-            let name = declared.parameter.name.clone();
+            let name = declared.name.clone();
             if !variables.contains(&name) {
                 let kind = ProblemKind::PathParameterNotInTemplate { name };
-                self.problems.push(&declared.at, kind);
-            } else if !declared.parameter.required {
+                self.problems.push(&declared.pointer, kind);
+            } else if !declared.required {
                 let kind = ProblemKind::PathParameterNotRequired { name };
-                self.problems.push(&declared.at, kind);
+                self.problems.push(&declared.pointer, kind);
             }
         }
     }
@@ -264,8 +253,9 @@ impl<'a> Normalizer<'a, '_> {
         self.document.pointer(at)?;
         let decoded = self.decode::<openapiv3::RequestBody>(at, "request body")?;
         Some(RequestBody {
+            pointer: at.to_owned(),
             required: decoded.value.required,
-            content: content(decoded.raw, decoded.value.content.keys()),
+            content: content(&decoded.pointer, decoded.raw, decoded.value.content.keys()),
         })
     }
 
@@ -290,8 +280,9 @@ impl<'a> Normalizer<'a, '_> {
                 continue;
             };
             responses.push(Response {
+                content: content(&decoded.pointer, decoded.raw, decoded.value.content.keys()),
+                pointer: response_at,
                 status,
-                content: content(decoded.raw, decoded.value.content.keys()),
                 headers: decoded.value.headers.keys().cloned().collect(),
                 description: decoded.value.description,
             });
@@ -322,7 +313,7 @@ fn security(requirements: &[openapiv3::SecurityRequirement]) -> Vec<SecurityRequ
         .collect()
 }
 
-fn parameter(raw: &Value, decoded: openapiv3::Parameter) -> Parameter {
+fn parameter(pointer: String, raw: &Value, decoded: openapiv3::Parameter) -> Parameter {
     let location = match decoded {
         openapiv3::Parameter::Query { .. } => ParameterLocation::Query,
         openapiv3::Parameter::Header { .. } => ParameterLocation::Header,
@@ -337,6 +328,7 @@ fn parameter(raw: &Value, decoded: openapiv3::Parameter) -> Parameter {
             .and_then(|media| media.get("schema"))
     };
     Parameter {
+        pointer,
         name: data.name,
         location,
         required: data.required,
@@ -347,11 +339,14 @@ fn parameter(raw: &Value, decoded: openapiv3::Parameter) -> Parameter {
     }
 }
 
-/// The media types `names` of the `content` of `raw`, schemas as written.
+/// The media types `names` of the `content` of `raw` (found at `at`),
+/// schemas as written.
 fn content<'n>(
+    at: &str,
     raw: &Value,
     names: impl Iterator<Item = &'n String>,
 ) -> IndexMap<String, MediaType> {
+    let content_at = pointer::child(at, "content");
     names
         .map(|name| {
             let schema = raw
@@ -359,7 +354,8 @@ fn content<'n>(
                 .and_then(|content| content.get(name))
                 .and_then(|media| media.get("schema"))
                 .cloned();
-            (name.clone(), MediaType { schema })
+            let pointer = pointer::child(&content_at, name);
+            (name.clone(), MediaType { pointer, schema })
         })
         .collect()
 }

@@ -88,11 +88,10 @@ enum ConfigCommand {
 
 #[derive(Debug, Subcommand)]
 enum ContractCommand {
+    /// Compare two versions of a contract: breaking changes, deprecations, the semver gate.
+    Diff(contract::DiffArgs),
     /// Lint an OpenAPI 3.0 contract against Canongate's ruleset.
-    Lint {
-        /// The contract (YAML or JSON).
-        file: PathBuf,
-    },
+    Lint(contract::LintArgs),
 }
 
 fn default_threads() -> usize {
@@ -111,7 +110,7 @@ pub fn run(cli: Cli) -> ExitCode {
             report(server::run(args.config, &args.serve.options()))
         }
         Command::Config(ConfigCommand::Check { file }) => config::check(&file),
-        Command::Contract(ContractCommand::Lint { file }) => contract::lint(&file),
+        Command::Contract(command) => contract::run(command),
         Command::Demo(args) => report(demo::run(&args)),
     }
 }

@@ -5,6 +5,7 @@
 //! readiness and metrics; [`commands`] holds the CLI subcommands, including the demo.
 
 pub mod commands;
+pub mod jwks;
 pub mod logging;
 pub mod metrics;
 pub mod ops;

@@ -65,8 +65,11 @@ impl OpsApp {
             "apis": runtime.snapshot.apis.iter().map(|api| json!({
                 "name": api.name,
                 "base_path": api.base_path,
-                "versions": api.versions.iter().map(|(label, lifecycle)| json!({
-                    "version": label, "lifecycle": lifecycle.as_str(),
+                "default_version": api.default_major.map(|major| format!("v{major}")),
+                "versions": api.versions.iter().map(|version| json!({
+                    "version": version.label(),
+                    "contract_version": version.contract_version,
+                    "lifecycle": version.lifecycle.as_str(),
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "last_reload": self.reloads.to_json(),

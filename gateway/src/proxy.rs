@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `new_ctx` | load the current runtime once (one atomic load) |
 //! | `early_request_filter` | HTTP/1.1 pipelining, request id, W3C trace context |
-//! | `request_filter` | request-head rules, route match, lifecycle |
+//! | `request_filter` | request-head rules, route match and version resolution, lifecycle |
 //! | `upstream_peer` | round-robin endpoint of the operation's system |
 //! | `upstream_request_filter` | canonical -> system path, `Host`, identity and trace headers |
 //! | `response_filter` | `X-Request-Id` |
@@ -19,9 +19,10 @@ use async_trait::async_trait;
 use canongate_policy::config::Lifecycle;
 use canongate_policy::framing;
 use canongate_policy::problem::{Problem, ProblemKind};
-use canongate_policy::routing::{OperationIndex, RouteMatch};
+use canongate_policy::routing::OperationIndex;
 use canongate_policy::snapshot::Operation;
 use canongate_policy::tracing_context::{self, TraceParent};
+use canongate_policy::versioning::{self, Resolution};
 use pingora::http::RequestHeader;
 use pingora::prelude::*;
 use pingora::protocols::http::ServerSession;
@@ -52,6 +53,7 @@ pub struct RequestContext {
     request_id: String,
     trace: TraceParent,
     operation: Option<OperationIndex>,
+    prefix_len: usize,
     endpoint: Option<usize>,
     connect_attempts: usize,
     upstream_error: Option<&'static str>,
@@ -96,6 +98,7 @@ impl ProxyHttp for Gateway {
             request_id: String::new(),
             trace: TraceParent::root(0, 0),
             operation: None,
+            prefix_len: 0,
             endpoint: None,
             connect_attempts: 0,
             upstream_error: None,
@@ -138,20 +141,36 @@ impl ProxyHttp for Gateway {
         }
         let request = session.req_header();
         let path = request.uri.path();
-        let (problem, allow) = match snapshot.router.lookup(&request.method, path) {
-            RouteMatch::Found(index) => {
+        let api_version = request
+            .headers
+            .get("api-version")
+            .map(|value| value.as_bytes());
+        let (problem, allow) = match versioning::resolve(
+            snapshot,
+            &request.method,
+            path,
+            api_version,
+        ) {
+            Resolution::Found {
+                operation: index,
+                prefix_len,
+            } => {
                 ctx.operation = Some(index);
+                ctx.prefix_len = prefix_len;
                 let operation = snapshot.operation(index);
                 if operation.lifecycle != Lifecycle::Retired {
                     return Ok(false);
                 }
+                let api = &snapshot.apis[operation.api_index];
                 let detail = format!(
-                    "{} {} was retired; see the API's current versions",
-                    operation.api, operation.version
+                    "{} {} was retired; callable versions: {}",
+                    operation.api,
+                    operation.version,
+                    api.callable_versions()
                 );
                 (Problem::new(ProblemKind::VersionRetired, detail), None)
             }
-            RouteMatch::MethodNotAllowed { allow } => {
+            Resolution::MethodNotAllowed { allow } => {
                 let detail = format!(
                     "{} is not allowed on {path}; allowed: {allow}",
                     request.method
@@ -161,12 +180,37 @@ impl ProxyHttp for Gateway {
                     Some(allow.to_owned()),
                 )
             }
-            RouteMatch::NotFound => {
+            Resolution::NotFound => {
                 let detail = format!(
                     "{} {path} matches no operation of any served API",
                     request.method
                 );
                 (Problem::new(ProblemKind::NoRoute, detail), None)
+            }
+            Resolution::UnknownVersion { api, requested } => {
+                let detail = format!(
+                    "API `{}` has no version {requested}; callable versions: {}",
+                    api.name,
+                    api.callable_versions()
+                );
+                (Problem::new(ProblemKind::UnknownVersion, detail), None)
+            }
+            Resolution::VersionRequired { api } => {
+                let detail = format!(
+                    "API `{}` needs a version: call {}/v{{major}}/… or send `Api-Version`; callable versions: {}",
+                    api.name,
+                    api.base_path,
+                    api.callable_versions()
+                );
+                (Problem::new(ProblemKind::VersionRequired, detail), None)
+            }
+            Resolution::InvalidVersionHeader { api } => {
+                let detail = format!(
+                    "`Api-Version` must be a major version such as `2` or `v2`; callable versions of `{}`: {}",
+                    api.name,
+                    api.callable_versions()
+                );
+                (Problem::new(ProblemKind::VersionRequired, detail), None)
             }
         };
         let connection = after_early_answer(session);
@@ -219,7 +263,7 @@ impl ProxyHttp for Gateway {
         };
         let system = &ctx.runtime.snapshot.systems[operation.system];
         let uri = &session.req_header().uri;
-        let mut target = operation.upstream_path(uri.path());
+        let mut target = operation.upstream_path(uri.path(), ctx.prefix_len);
         if let Some(query) = uri.query() {
             target.push('?');
             target.push_str(query);

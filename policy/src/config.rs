@@ -201,8 +201,52 @@ pub struct ApiConfig {
     /// Path prefix of the API; defaults to `/{api name}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_path: Option<String>,
+    /// Version served for an unversioned path without an `Api-Version` header.
+    #[serde(default)]
+    pub default_version: DefaultVersion,
     /// The API's versions, one per major version.
     pub versions: Vec<ApiVersionConfig>,
+}
+
+/// Which version an unversioned request (`/inventory/stock-levels`, no `Api-Version`) gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum DefaultVersion {
+    /// `latest`: the highest published version (else the highest deprecated one).
+    #[default]
+    Latest,
+    /// `none`: the client must name a version; otherwise 400.
+    Required,
+    /// `v2`: this major version.
+    Major(u64),
+}
+
+impl TryFrom<String> for DefaultVersion {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        match text.as_str() {
+            "latest" => Ok(Self::Latest),
+            "none" => Ok(Self::Required),
+            other => other
+                .strip_prefix('v')
+                .and_then(|major| major.parse().ok())
+                .map(Self::Major)
+                .ok_or_else(|| {
+                    format!("`{other}` is not `latest`, `none` or a version such as `v2`")
+                }),
+        }
+    }
+}
+
+impl From<DefaultVersion> for String {
+    fn from(version: DefaultVersion) -> Self {
+        match version {
+            DefaultVersion::Latest => "latest".into(),
+            DefaultVersion::Required => "none".into(),
+            DefaultVersion::Major(major) => format!("v{major}"),
+        }
+    }
 }
 
 /// One major version of a canonical API, bound to the system that serves it.

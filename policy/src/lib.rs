@@ -3,13 +3,17 @@
 //! identity, problem details). Nothing here touches a socket, so every decision is unit-tested
 //! and benchmarked without a network.
 
+pub mod auth;
 pub mod config;
+pub mod consumers;
 pub mod duration;
 pub mod framing;
 pub mod problem;
 pub mod routing;
 pub mod snapshot;
+pub mod throttle;
 pub mod tracing_context;
+pub mod versioning;
 
 pub use config::GatewayConfig;
 pub use snapshot::{CompileError, Snapshot};

@@ -23,6 +23,10 @@ pub enum ProblemKind {
     MethodNotAllowed,
     /// The API version was retired.
     VersionRetired,
+    /// The API has no such version.
+    UnknownVersion,
+    /// An unversioned request to an API without a default version, or a malformed `Api-Version`.
+    VersionRequired,
     /// The system could not be reached.
     UpstreamUnavailable,
     /// The system did not answer in time.
@@ -41,6 +45,8 @@ impl ProblemKind {
             Self::NoRoute => 404,
             Self::MethodNotAllowed => 405,
             Self::VersionRetired => 410,
+            Self::UnknownVersion => 404,
+            Self::VersionRequired => 400,
             Self::UpstreamUnavailable => 502,
             Self::UpstreamTimeout => 504,
             Self::Internal => 500,
@@ -56,6 +62,8 @@ impl ProblemKind {
             Self::NoRoute => "urn:canongate:problem:no-route",
             Self::MethodNotAllowed => "urn:canongate:problem:method-not-allowed",
             Self::VersionRetired => "urn:canongate:problem:version-retired",
+            Self::UnknownVersion => "urn:canongate:problem:unknown-version",
+            Self::VersionRequired => "urn:canongate:problem:version-required",
             Self::UpstreamUnavailable => "urn:canongate:problem:upstream-unavailable",
             Self::UpstreamTimeout => "urn:canongate:problem:upstream-timeout",
             Self::Internal => "urn:canongate:problem:internal",
@@ -71,6 +79,8 @@ impl ProblemKind {
             Self::NoRoute => "No such operation",
             Self::MethodNotAllowed => "Method not allowed",
             Self::VersionRetired => "API version retired",
+            Self::UnknownVersion => "No such API version",
+            Self::VersionRequired => "API version required",
             Self::UpstreamUnavailable => "System unavailable",
             Self::UpstreamTimeout => "System timed out",
             Self::Internal => "Internal gateway error",

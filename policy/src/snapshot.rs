@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use canongate_contracts::Contract;
 
-use crate::config::{GatewayConfig, HttpLimits, Lifecycle, Listeners};
+use crate::config::{DefaultVersion, GatewayConfig, HttpLimits, Lifecycle, Listeners};
 use crate::routing::{OperationIndex, RouteError, Router, RouterBuilder};
 
 pub use systems::{Endpoint, System, SystemIndex};
@@ -47,6 +47,8 @@ fn render(origin: &str, problems: &[Diagnostic]) -> String {
 /// A served (or retired) operation of one API version.
 #[derive(Debug, Clone)]
 pub struct Operation {
+    /// Index of the API in [`Snapshot::apis`].
+    pub api_index: usize,
     /// API name, e.g. `inventory`.
     pub api: Arc<str>,
     /// Version label, e.g. `v1`.
@@ -63,16 +65,15 @@ pub struct Operation {
     pub system: SystemIndex,
     /// Path on the system replacing the canonical prefix.
     pub upstream_prefix: String,
-    /// Length of the canonical prefix (`{base_path}/v{major}`) of every matching request path.
+    /// Length of the versioned prefix (`{base_path}/v{major}`) of every matching request path.
     pub canonical_prefix_len: usize,
 }
 
 impl Operation {
-    /// The path to send to the system for a canonical request path (query excluded).
-    pub fn upstream_path(&self, canonical_path: &str) -> String {
-        let rest = canonical_path
-            .get(self.canonical_prefix_len..)
-            .unwrap_or_default();
+    /// The path to send to the system for a request path whose API prefix (`{base_path}/v{major}`,
+    /// or `{base_path}` for an unversioned request) is `prefix_len` bytes long; query excluded.
+    pub fn upstream_path(&self, request_path: &str, prefix_len: usize) -> String {
+        let rest = request_path.get(prefix_len..).unwrap_or_default();
         let mut path = String::with_capacity(self.upstream_prefix.len() + rest.len());
         path.push_str(&self.upstream_prefix);
         path.push_str(rest);
@@ -83,15 +84,59 @@ impl Operation {
     }
 }
 
-/// A served API and its versions, for listings such as readiness and 404 hints.
-#[derive(Debug, Clone)]
+/// A served API and its versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Api {
     /// API name.
     pub name: String,
     /// Path prefix.
     pub base_path: String,
-    /// `(label, lifecycle)` of each version, e.g. `("v1", Published)`.
-    pub versions: Vec<(String, Lifecycle)>,
+    /// Versions in document order.
+    pub versions: Vec<ApiVersion>,
+    /// Version for unversioned requests without `Api-Version`: `None` means the client must say.
+    pub default_major: Option<u64>,
+}
+
+/// One version of an API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiVersion {
+    /// Major version (`2` for `/v2`).
+    pub major: u64,
+    /// The contract's `info.version`.
+    pub contract_version: String,
+    /// Lifecycle state.
+    pub lifecycle: Lifecycle,
+}
+
+impl ApiVersion {
+    /// `v{major}`.
+    pub fn label(&self) -> String {
+        format!("v{}", self.major)
+    }
+}
+
+impl Api {
+    /// The version with this major, if clients can see it (drafts are invisible to them).
+    pub fn version(&self, major: u64) -> Option<&ApiVersion> {
+        self.versions
+            .iter()
+            .find(|version| version.major == major && version.lifecycle != Lifecycle::Draft)
+    }
+
+    /// Labels of the versions a client can call (`v1, v2`), for error details.
+    pub fn callable_versions(&self) -> String {
+        let labels: Vec<String> = self
+            .versions
+            .iter()
+            .filter(|v| matches!(v.lifecycle, Lifecycle::Published | Lifecycle::Deprecated))
+            .map(ApiVersion::label)
+            .collect();
+        if labels.is_empty() {
+            "none".to_owned()
+        } else {
+            labels.join(", ")
+        }
+    }
 }
 
 /// The compiled, immutable form of a gateway document that the data plane runs.
@@ -164,7 +209,10 @@ impl Snapshot {
                 };
                 fingerprint.add(contract.document.to_string().as_bytes());
                 let label = format!("v{}", contract.major);
-                if versions.iter().any(|(existing, _)| *existing == label) {
+                if versions
+                    .iter()
+                    .any(|existing: &ApiVersion| existing.major == contract.major)
+                {
                     report(
                         format!("{at}.contract"),
                         format!(
@@ -175,7 +223,11 @@ impl Snapshot {
                     );
                     continue;
                 }
-                versions.push((label.clone(), version.lifecycle));
+                versions.push(ApiVersion {
+                    major: contract.major,
+                    contract_version: contract.version.clone(),
+                    lifecycle: version.lifecycle,
+                });
                 let system = systems.index_of(&version.backend.system);
                 if system.is_none() {
                     report(
@@ -220,6 +272,7 @@ impl Snapshot {
                     }
                     route_owners.push(owner);
                     operations.push(Operation {
+                        api_index: apis.len(),
                         api: api_label.clone(),
                         version: version_label.clone(),
                         contract_version: contract_version.clone(),
@@ -232,10 +285,16 @@ impl Snapshot {
                     });
                 }
             }
+            let default_major =
+                default_major(api.default_version, &versions).unwrap_or_else(|message| {
+                    report(format!("{at}.default_version"), message);
+                    None
+                });
             apis.push(Api {
                 name: api_name.clone(),
                 base_path,
                 versions,
+                default_major,
             });
         }
 
@@ -269,6 +328,33 @@ impl Snapshot {
     /// The operation at `index`.
     pub fn operation(&self, index: OperationIndex) -> &Operation {
         &self.operations[index as usize]
+    }
+}
+
+/// The major version an unversioned request without `Api-Version` gets.
+fn default_major(policy: DefaultVersion, versions: &[ApiVersion]) -> Result<Option<u64>, String> {
+    let highest = |lifecycle: Lifecycle| {
+        versions
+            .iter()
+            .filter(|v| v.lifecycle == lifecycle)
+            .map(|v| v.major)
+            .max()
+    };
+    match policy {
+        DefaultVersion::Required => Ok(None),
+        DefaultVersion::Latest => {
+            Ok(highest(Lifecycle::Published).or(highest(Lifecycle::Deprecated)))
+        }
+        DefaultVersion::Major(major) => match versions.iter().find(|v| v.major == major) {
+            Some(v) if matches!(v.lifecycle, Lifecycle::Published | Lifecycle::Deprecated) => {
+                Ok(Some(major))
+            }
+            Some(v) => Err(format!(
+                "v{major} is {}, so it cannot be the default",
+                v.lifecycle.as_str()
+            )),
+            None => Err(format!("the API has no v{major}")),
+        },
     }
 }
 

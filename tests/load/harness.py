@@ -553,7 +553,7 @@ def parse_wrk(output: str) -> WrkResult:
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     latency = {
-        f"p{m.group(1)}": _seconds(m.group(2), m.group(3)) * 1e3
+        f"p{m.group(1)}": round(_seconds(m.group(2), m.group(3)) * 1e3, 3)
         for m in re.finditer(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m|h)", output, re.M)
     }
     return WrkResult(
@@ -654,15 +654,17 @@ def measure(run: Run, target: Target, endpoint: Endpoint, seconds: int) -> Measu
               - times_before.children_user - times_before.children_system)
     harness = (times_after.user + times_after.system
                - times_before.user - times_before.system)
-    proxy = proxy_after - proxy_before
-    upstream = upstream_after - upstream_before
+    # Rounded to the /proc tick (10 ms at the usual 100 Hz) to drop float noise.
+    proxy = round(proxy_after - proxy_before, 2)
+    upstream = round(upstream_after - upstream_before, 2)
     return Measurement(
         target=target.name,
         wrk=result,
         proxy_cpu_s=proxy if endpoint.cpu_roots else None,
         upstream_cpu_s=upstream,
-        client_cpu_s=client,
-        other_cpu_s=(machine_after - machine_before) - proxy - upstream - client - harness,
+        client_cpu_s=round(client, 2),
+        other_cpu_s=round(
+            (machine_after - machine_before) - proxy - upstream - client - harness, 2),
     )
 
 

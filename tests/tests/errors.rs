@@ -60,7 +60,6 @@ fn unknown_routes_get_a_no_route_problem() {
         "/nope",
         "/inventory",
         "/inventory/v1",
-        "/inventory/v2/stock-levels",
         "/inventory/v1/unknown",
         "/inventory/v1/stock-levels/s-1/adjustments/extra",
         "/erp/inventory/stock-levels",
@@ -76,6 +75,16 @@ fn unknown_routes_get_a_no_route_problem() {
             "{path}: {problem}"
         );
     }
+    let response = client()
+        .get(gateway.url("/inventory/v2/stock-levels"))
+        .send()
+        .expect("request");
+    let problem = expect_problem(response, 404, "unknown-version");
+    assert_eq!(
+        problem["detail"],
+        "API `inventory` has no version v2; callable versions: v1"
+    );
+
     let response = client()
         .get(gateway.url("/nope"))
         .header("x-request-id", "client-404")
@@ -194,7 +203,11 @@ fn draft_versions_are_not_routed_and_deprecated_ones_are() {
         .get(gateway.url("/product/v1/products"))
         .send()
         .expect("request");
-    expect_problem(response, 404, "no-route");
+    let problem = expect_problem(response, 404, "unknown-version");
+    assert_eq!(
+        problem["detail"],
+        "API `product` has no version v1; callable versions: none"
+    );
     assert!(
         mock.requests().is_empty(),
         "a draft never reaches the system"

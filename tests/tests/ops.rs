@@ -65,8 +65,8 @@ fn health_and_readiness_describe_the_running_revision() {
     assert_eq!(
         ready["apis"],
         json!([
-            {"name": "inventory", "base_path": "/inventory", "versions": [{"version": "v1", "lifecycle": "published"}]},
-            {"name": "product", "base_path": "/product", "versions": [{"version": "v1", "lifecycle": "deprecated"}]},
+            {"name": "inventory", "base_path": "/inventory", "default_version": "v1", "versions": [{"version": "v1", "contract_version": "1.0.0", "lifecycle": "published"}]},
+            {"name": "product", "base_path": "/product", "default_version": "v1", "versions": [{"version": "v1", "contract_version": "1.0.0", "lifecycle": "deprecated"}]},
         ])
     );
 

@@ -10,8 +10,9 @@ use crate::pointer;
 
 const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Data domains whose creations must be idempotent.
-const IDEMPOTENT_DOMAINS: &[&str] = &["order", "orders", "return", "returns"];
+/// Collections whose creations must be idempotent: placing an order or a
+/// return twice because a retry followed a timeout costs real money.
+const IDEMPOTENT_COLLECTIONS: &[&str] = &["orders", "returns"];
 
 pub(super) fn operation_security(cx: &Context<'_>) -> Vec<Hit> {
     cx.operations
@@ -152,24 +153,27 @@ pub(super) fn list_paginated(cx: &Context<'_>) -> Vec<Hit> {
         .collect()
 }
 
+/// The collection `path` creates into, when it is an order or return collection.
+fn idempotent_collection(path: &str) -> Option<&str> {
+    let last = path.rsplit('/').find(|segment| !segment.is_empty())?;
+    IDEMPOTENT_COLLECTIONS
+        .iter()
+        .find(|collection| last.eq_ignore_ascii_case(collection))
+        .copied()
+}
+
 pub(super) fn idempotency_key(cx: &Context<'_>) -> Vec<Hit> {
-    let Some(domain) = cx
-        .governance
-        .map(|governance| governance.domain.as_str())
-        .filter(|domain| IDEMPOTENT_DOMAINS.contains(domain))
-    else {
-        return Vec::new();
-    };
     let keyed = |op: &Operation| {
         op.parameter("Idempotency-Key", ParameterLocation::Header)
             .is_some_and(|parameter| parameter.required)
     };
     cx.operations
         .iter()
-        .filter(|op| op.method == Method::Post && is_collection(&op.path) && !keyed(op))
-        .map(|op| {
-            let message = format!("POST creating a resource of the `{domain}` domain must require an `Idempotency-Key` header");
-            Hit::new(op.pointer.clone(), message)
+        .filter(|op| op.method == Method::Post && !keyed(op))
+        .filter_map(|op| {
+            let collection = idempotent_collection(&op.path)?;
+            let message = format!("POST creating {collection} must require an `Idempotency-Key` header, so that a retry cannot create twice");
+            Some(Hit::new(op.pointer.clone(), message))
         })
         .collect()
 }
@@ -240,7 +244,7 @@ mod tests {
             hits(&text, "canongate-idempotency-key")[0].0,
             "/paths/~1orders/post"
         );
-        let text = text.replace("domain: order", "domain: customer");
+        let text = text.replace("  /orders:\n", "  /orders/{orderId}/cancellation:\n");
         assert!(hits(&text, "canongate-idempotency-key").is_empty());
     }
 

@@ -1,4 +1,4 @@
-//! Rules on the document as a whole: info, servers, path keys, tags,
+//! Rules on the document as a whole: info, path keys, tags,
 //! markdown text, `$ref` siblings and unused components.
 
 use std::collections::HashSet;
@@ -7,6 +7,17 @@ use serde_json::Value;
 
 use super::{Context, Hit};
 use crate::{pointer, walk};
+
+pub(super) fn info_description(cx: &Context<'_>) -> Vec<Hit> {
+    let description = cx
+        .document
+        .pointer("/info/description")
+        .and_then(Value::as_str);
+    if description.is_some_and(|text| !text.trim().is_empty()) {
+        return Vec::new();
+    }
+    vec![Hit::new("/info", "info has no description")]
+}
 
 pub(super) fn info_contact(cx: &Context<'_>) -> Vec<Hit> {
     let contact = cx.document.pointer("/info/contact");
@@ -20,22 +31,6 @@ pub(super) fn info_contact(cx: &Context<'_>) -> Vec<Hit> {
         "/info",
         "info has no contact (the owning team's name, email or URL)",
     )]
-}
-
-pub(super) fn server_not_example(cx: &Context<'_>) -> Vec<Hit> {
-    let servers = cx.document.get("servers").and_then(Value::as_array);
-    servers
-        .into_iter()
-        .flatten()
-        .enumerate()
-        .filter_map(|(index, server)| {
-            let url = server.get("url")?.as_str()?;
-            url.contains("example.com").then(|| {
-                let at = pointer::child(&pointer::index("/servers", index), "url");
-                Hit::new(at, format!("server URL `{url}` points at example.com"))
-            })
-        })
-        .collect()
 }
 
 /// The keys of `paths` that are paths, with their pointers.
@@ -184,16 +179,9 @@ mod tests {
     }
 
     #[test]
-    fn server_not_example() {
-        let text = clean_with(
-            "tags:\n",
-            "servers:\n  - url: https://api.example.com/v1\n  - url: https://api.retail.test\ntags:\n",
-        );
-        assert_eq!(
-            hits(&text, "oas3-server-not-example.com")[0].0,
-            "/servers/0/url"
-        );
-        assert_eq!(hits(&text, "oas3-server-not-example.com").len(), 1);
+    fn info_description() {
+        let text = clean_with("  description: Orders of every channel.\n", "");
+        assert_eq!(hits(&text, "info-description")[0].0, "/info");
     }
 
     #[test]

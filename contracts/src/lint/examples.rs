@@ -51,6 +51,39 @@ pub(super) fn media(cx: &Context<'_>) -> Vec<Hit> {
     hits
 }
 
+/// Example objects (in `components.examples` and in the `examples` of media
+/// types, parameters and headers) have exactly one of `value` and `externalValue`.
+pub(super) fn value_or_external(cx: &Context<'_>) -> Vec<Hit> {
+    let mut lists: Vec<String> = Vec::new();
+    if cx.document.pointer("/components/examples").is_some() {
+        lists.push("/components/examples".to_owned());
+    }
+    walk::objects(cx.document, &mut |at, object| {
+        if object.contains_key("schema") && object.get("examples").is_some_and(Value::is_object) {
+            lists.push(pointer::child(at, "examples"));
+        }
+    });
+    let mut hits = Vec::new();
+    for list_at in lists {
+        let names = cx.document.pointer(&list_at).and_then(Value::as_object);
+        for name in names.into_iter().flat_map(Map::keys) {
+            let at = pointer::child(&list_at, name);
+            let Ok((example_at, example)) = refs::follow(cx.document, &at) else {
+                continue;
+            };
+            let value = example.get("value").is_some();
+            let external = example.get("externalValue").is_some();
+            if value == external {
+                let message = format!("example `{name}` must have either `value` or `externalValue`, not both or neither");
+                hits.push(Hit::new(example_at, message));
+            }
+        }
+    }
+    hits.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    hits.dedup_by(|a, b| a.pointer == b.pointer);
+    hits
+}
+
 /// Schema objects: `example` and `default` against the schema itself.
 pub(super) fn schema(cx: &Context<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
@@ -105,6 +138,21 @@ mod tests {
         assert_eq!(
             found[0].0,
             "/paths/~1orders/get/responses/200/content/application~1json/examples/one/value/id"
+        );
+    }
+
+    #[test]
+    fn value_or_external_value() {
+        let named = "examples: {one: {summary: nothing}, two: {value: 1, externalValue: 'https://retail.test/x'}, three: {value: {id: o-3}}}";
+        let text = clean_with("example: {id: o-1, status: open}", named);
+        let found = hits(&text, "oas3-examples-value-or-externalValue");
+        let pointers: Vec<&str> = found.iter().map(|(at, _)| at.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/paths/~1orders/get/responses/200/content/application~1json/examples/one",
+                "/paths/~1orders/get/responses/200/content/application~1json/examples/two"
+            ]
         );
     }
 

@@ -112,6 +112,31 @@ pub(super) fn tags(cx: &Context<'_>) -> Vec<Hit> {
         .collect()
 }
 
+pub(super) fn tag_defined(cx: &Context<'_>) -> Vec<Hit> {
+    let declared: HashSet<&str> = cx
+        .document
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|tag| tag.get("name")?.as_str())
+        .collect();
+    let mut hits = Vec::new();
+    for operation in cx.operations {
+        let tags = raw(cx, operation)
+            .and_then(|raw| raw.get("tags"))
+            .and_then(Value::as_array);
+        for (index, tag) in tags.into_iter().flatten().enumerate() {
+            let Some(name) = tag.as_str() else { continue };
+            if !declared.contains(name) {
+                let at = pointer::index(&pointer::child(&operation.pointer, "tags"), index);
+                hits.push(Hit::new(at, format!("tag `{name}` is not declared in the root `tags`")));
+            }
+        }
+    }
+    hits
+}
+
 pub(super) fn success_response(cx: &Context<'_>) -> Vec<Hit> {
     cx.operations
         .iter()
@@ -234,6 +259,15 @@ mod tests {
         assert_eq!(
             hits(&text, "operation-tags")[0].0,
             "/paths/~1orders~1{orderId}/get"
+        );
+    }
+
+    #[test]
+    fn tag_defined() {
+        let text = clean_with("      tags: [Orders]\n      security: []\n", "      tags: [Orders, Audit]\n      security: []\n");
+        assert_eq!(
+            hits(&text, "operation-tag-defined")[0].0,
+            "/paths/~1orders~1{orderId}/get/tags/1"
         );
     }
 

@@ -74,7 +74,10 @@ fn compiles_routes_and_rewrites_paths() {
     assert_eq!(&*operation.version, "v1");
     assert_eq!(&*operation.contract_version, "1.2.0");
     assert_eq!(
-        operation.upstream_path("/inventory/v1/stock-levels/SKU-1"),
+        operation.upstream_path(
+            "/inventory/v1/stock-levels/SKU-1",
+            operation.canonical_prefix_len
+        ),
         "/erp/inventory/stock-levels/SKU-1"
     );
 }
@@ -97,7 +100,7 @@ fn drafts_are_not_routed_and_retired_versions_are() {
         snapshot.router.lookup(&http::Method::GET, "/a/v2/x"),
         RouteMatch::NotFound
     );
-    assert_eq!(snapshot.operation(index).upstream_path("/a/v1/x"), "/x");
+    assert_eq!(snapshot.operation(index).upstream_path("/a/v1/x", 5), "/x");
 }
 
 #[test]
@@ -207,4 +210,123 @@ fn revision_label_wins_and_hash_tracks_contract_content() {
     assert_ne!(compile(dir.path(), &document).unwrap().revision, first);
     let labelled = compile(dir.path(), &format!("revision: r42\n{document}")).unwrap();
     assert_eq!(labelled.revision, "r42");
+}
+
+#[test]
+fn resolves_versions_from_path_header_and_default() {
+    use crate::versioning::{Resolution, resolve};
+    let dir = tempfile::tempdir().unwrap();
+    write_contract(
+        dir.path(),
+        "v1.yaml",
+        "1.0.0",
+        &[("get", "/x/{id}", "getX")],
+    );
+    write_contract(
+        dir.path(),
+        "v2.yaml",
+        "2.1.0",
+        &[("get", "/x/{id}", "getX")],
+    );
+    write_contract(
+        dir.path(),
+        "v3.yaml",
+        "3.0.0",
+        &[("get", "/x/{id}", "getX")],
+    );
+    let versions = "versions:\n      - {contract: v1.yaml, backend: {system: erp, path_prefix: /one}}\n      - {contract: v2.yaml, lifecycle: deprecated, backend: {system: erp, path_prefix: /two}}\n      - {contract: v3.yaml, lifecycle: draft, backend: {system: erp}}\n";
+    let snapshot = compile(
+        dir.path(),
+        &format!(
+            "{SYSTEMS}apis:\n  a:\n    {versions}  b:\n    default_version: none\n    {}",
+            versions.replace("/one", "/b1").replace("/two", "/b2")
+        ),
+    )
+    .unwrap();
+    let get = http::Method::GET;
+    let found = |resolution: Resolution<'_>| match resolution {
+        Resolution::Found {
+            operation,
+            prefix_len,
+        } => (
+            snapshot.operation(operation).version.to_string(),
+            prefix_len,
+        ),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        found(resolve(&snapshot, &get, "/a/v1/x/7", Some(b"2"))),
+        ("v1".into(), 5)
+    );
+    // Both published and deprecated count; the highest published one is the default.
+    assert_eq!(
+        found(resolve(&snapshot, &get, "/a/x/7", None)),
+        ("v1".into(), 2)
+    );
+    assert_eq!(
+        found(resolve(&snapshot, &get, "/a/x/7", Some(b"v2"))),
+        ("v2".into(), 2)
+    );
+    let Resolution::Found {
+        operation,
+        prefix_len,
+    } = resolve(&snapshot, &get, "/a/x/7", Some(b"2"))
+    else {
+        panic!()
+    };
+    assert_eq!(
+        snapshot
+            .operation(operation)
+            .upstream_path("/a/x/7", prefix_len),
+        "/two/x/7"
+    );
+    assert!(
+        matches!(resolve(&snapshot, &get, "/a/x/7", Some(b"3")), Resolution::UnknownVersion { requested, .. } if requested == "v3")
+    );
+    assert!(
+        matches!(resolve(&snapshot, &get, "/a/v9/x/7", None), Resolution::UnknownVersion { api, .. } if api.callable_versions() == "v1, v2")
+    );
+    assert!(matches!(
+        resolve(&snapshot, &get, "/a/x/7", Some(b"latest")),
+        Resolution::InvalidVersionHeader { .. }
+    ));
+    assert!(matches!(
+        resolve(&snapshot, &get, "/b/x/7", None),
+        Resolution::VersionRequired { .. }
+    ));
+    assert_eq!(
+        found(resolve(&snapshot, &get, "/b/x/7", Some(b"1"))),
+        ("v1".into(), 2)
+    );
+    assert!(matches!(
+        resolve(&snapshot, &http::Method::POST, "/a/x/7", None),
+        Resolution::MethodNotAllowed { .. }
+    ));
+    assert_eq!(
+        resolve(&snapshot, &get, "/a/v1/nothing", None),
+        Resolution::NotFound
+    );
+    assert_eq!(
+        resolve(&snapshot, &get, "/ab/x/7", None),
+        Resolution::NotFound
+    );
+}
+
+#[test]
+fn default_version_must_name_a_served_version() {
+    let dir = tempfile::tempdir().unwrap();
+    write_contract(dir.path(), "v1.yaml", "1.0.0", &[("get", "/x", "getX")]);
+    for (default, message) in [("v4", "the API has no v4"), ("v1", "v1 is retired")] {
+        let error = compile(
+            dir.path(),
+            &format!("{SYSTEMS}apis:\n  a:\n    default_version: {default}\n    versions: [{{contract: v1.yaml, lifecycle: retired, backend: {{system: erp}}}}]\n"),
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("apis.a.default_version: {message}")),
+            "{error}"
+        );
+    }
 }

@@ -1,0 +1,158 @@
+//! The demo's identities: an ES256 issuer whose key is generated at start, SLA tiers, one
+//! consumer per system and tier, and their signed tokens, written to `demo-credentials.json`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+/// The demo issuer's name in the gateway document.
+pub const ISSUER_NAME: &str = "demo-idp";
+/// The demo issuer's `iss`.
+pub const ISSUER: &str = "https://idp.demo.canongate.invalid/";
+/// The audience demo tokens are issued for.
+pub const AUDIENCE: &str = "canongate";
+const KEY_ID: &str = "demo-es256-1";
+const TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// `(tier, rate per second, burst, requests per day, max concurrent, priority)`.
+pub const TIERS: [(&str, u32, u32, u64, u32, u8); 3] = [
+    ("gold", 200, 400, 5_000_000, 200, 3),
+    ("silver", 50, 100, 500_000, 50, 2),
+    ("bronze", 10, 20, 50_000, 10, 1),
+];
+
+/// The canonical APIs each demo system owns, so its consumers get the write scopes for them.
+const WRITES: [(&str, &[&str]); 3] = [
+    ("crm", &["customer"]),
+    ("erp", &["product", "price", "inventory", "shipment"]),
+    ("shop", &["order", "return", "customer"]),
+];
+
+/// A signing identity generated for one demo run.
+pub struct DemoIssuer {
+    signing_key: EncodingKey,
+    public_jwk: Value,
+}
+
+/// A demo consumer with its token.
+pub struct DemoConsumer {
+    /// Consumer id (`shop-gold`).
+    pub id: String,
+    /// The system it acts for.
+    pub system: &'static str,
+    /// Its tier.
+    pub tier: &'static str,
+    /// Scopes in its token.
+    pub scopes: Vec<String>,
+    /// Bearer token.
+    pub token: String,
+}
+
+impl DemoIssuer {
+    /// Generates a fresh P-256 key.
+    pub fn generate() -> anyhow::Result<Self> {
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .map_err(|_| anyhow::anyhow!("cannot generate the demo signing key"))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+            .map_err(|_| anyhow::anyhow!("cannot read the demo signing key"))?;
+        let point = pair.public_key().as_ref();
+        anyhow::ensure!(point.len() == 65 && point[0] == 4, "unexpected P-256 public key encoding");
+        let public_jwk = json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "kid": KEY_ID,
+            "alg": "ES256",
+            "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+        });
+        Ok(Self { signing_key: EncodingKey::from_ec_der(pkcs8.as_ref()), public_jwk })
+    }
+
+    /// A token for `subject` with `scopes`, valid for a week.
+    pub fn token(&self, subject: &str, scopes: &[String]) -> anyhow::Result<String> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+        let claims = json!({
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": subject,
+            "iat": now,
+            "exp": now + TOKEN_LIFETIME.as_secs(),
+            "scope": scopes.join(" "),
+        });
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(KEY_ID.to_owned());
+        jsonwebtoken::encode(&header, &claims, &self.signing_key).context("cannot sign a demo token")
+    }
+
+    /// One consumer per system and tier, each subscribed to every canonical API, with read scopes
+    /// on all of them and write scopes on the APIs its system owns.
+    pub fn consumers(&self, apis: &[&str]) -> anyhow::Result<Vec<DemoConsumer>> {
+        let mut consumers = Vec::new();
+        for (system, writes) in WRITES {
+            for (tier, ..) in TIERS {
+                let mut scopes: Vec<String> = apis.iter().map(|api| format!("{api}:read")).collect();
+                scopes.extend(writes.iter().map(|api| format!("{api}:write")));
+                let id = format!("{system}-{tier}");
+                let token = self.token(&id, &scopes)?;
+                consumers.push(DemoConsumer { id, system, tier, scopes, token });
+            }
+        }
+        Ok(consumers)
+    }
+
+    /// The `issuers`, `tiers`, `consumers` and `load_shedding` sections of the demo document.
+    pub fn document_sections(&self, consumers: &[DemoConsumer], apis: &[&str]) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "issuers:\n  {ISSUER_NAME}:\n    issuer: \"{ISSUER}\"\n    audiences: [{AUDIENCE}]\n    consumer_claim: sub\n    keys:\n      - kid: {KEY_ID}\n        algorithm: ES256\n        jwk: {}",
+            self.public_jwk
+        );
+        let _ = writeln!(out, "tiers:");
+        for (tier, rate, burst, per_day, concurrent, priority) in TIERS {
+            let _ = writeln!(
+                out,
+                "  {tier}:\n    rate: {{requests: {rate}, per: 1s}}\n    burst: {burst}\n    quota: {{per_day: {per_day}}}\n    max_concurrent: {concurrent}\n    priority: {priority}"
+            );
+        }
+        let _ = writeln!(out, "load_shedding:\n  max_in_flight: 512\n  retry_after: 1s\nconsumers:");
+        for consumer in consumers {
+            let _ = writeln!(
+                out,
+                "  {id}:\n    name: Demo {system} ({tier})\n    team: demo\n    system: {system}\n    tier: {tier}\n    credentials:\n      jwt: [{{issuer: {ISSUER_NAME}, subject: {id}}}]\n    subscriptions: [{apis}]",
+                id = consumer.id,
+                system = consumer.system,
+                tier = consumer.tier,
+                apis = apis.join(", "),
+            );
+        }
+        out
+    }
+}
+
+/// Writes `demo-credentials.json` into `dir`.
+pub fn write_credentials(dir: &Path, consumers: &[DemoConsumer]) -> anyhow::Result<PathBuf> {
+    let document = json!({
+        "issuer": ISSUER,
+        "audience": AUDIENCE,
+        "consumers": consumers.iter().map(|consumer| json!({
+            "id": consumer.id,
+            "system": consumer.system,
+            "tier": consumer.tier,
+            "scopes": consumer.scopes,
+            "token": consumer.token,
+        })).collect::<Vec<_>>(),
+    });
+    let path = dir.join("demo-credentials.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&document)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}

@@ -1,0 +1,119 @@
+//! Authentication: JWT issuers (inline keys and JWKS), the verified-token cache and API keys.
+//!
+//! The document's `auth:` block and `issuers:` map ([`AuthConfig`], [`IssuerConfig`]) compile
+//! into an [`Authenticator`] ([`compile`]). Keys are parsed once into aws-lc-rs form and pinned
+//! to one algorithm each; a token's header never chooses the algorithm. Verified tokens are
+//! cached by the SHA-256 of the token until their `exp`, so a repeated token costs a hash and a
+//! lookup. JWKS documents are fetched by the gateway and handed to
+//! [`Authenticator::install_jwks`]; parsing them ([`parse_jwks`]) is pure and lives here.
+//! API keys are stored as SHA-256 digests ([`api_key_digest`]) and looked up by
+//! [`crate::consumers::Consumers::by_key_digest`].
+
+mod authenticator;
+mod cache;
+mod compile;
+mod config;
+mod error;
+mod jwks;
+mod keys;
+mod signing;
+mod token;
+
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use authenticator::{Authenticator, VerifiedToken};
+pub use cache::CacheStats;
+pub use compile::compile;
+pub use config::{
+    Algorithm, AuthConfig, ConsumerClaim, IssuerConfig, JwksConfig, KeyConfig, KeyFamily,
+};
+pub use error::{AuthError, insufficient_scope_challenge};
+pub use jwks::{JwksError, JwksStatus, MAX_JWKS_BYTES, parse_jwks};
+pub use keys::{Jwk, KeyError, VerifyingKey};
+pub use signing::{SigningError, SigningKey};
+
+/// SHA-256 of `bytes`.
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref());
+    out
+}
+
+/// The SHA-256 digest under which an API key is stored in the document.
+pub fn api_key_digest(key: &[u8]) -> [u8; 32] {
+    sha256(key)
+}
+
+/// Whether `granted` scopes include every `required` one.
+pub fn has_scopes(granted: &[String], required: &[String]) -> bool {
+    required.iter().all(|scope| granted.contains(scope))
+}
+
+/// The token of an `Authorization: Bearer <token>` value (RFC 6750 section 2.1; the scheme is
+/// case-insensitive).
+pub fn bearer_token(authorization: &str) -> Result<&str, AuthError> {
+    let (scheme, token) = authorization.split_once(' ').ok_or(AuthError::Malformed(
+        "`Authorization` is not `Bearer <token>`",
+    ))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::Malformed(
+            "`Authorization` scheme is not `Bearer`",
+        ));
+    }
+    let token = token.trim_matches(' ');
+    let token68 = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
+    let body = token.trim_end_matches('=');
+    if body.is_empty() || !body.bytes().all(token68) {
+        return Err(AuthError::Malformed(
+            "bearer token has characters outside token68",
+        ));
+    }
+    Ok(token)
+}
+
+#[cfg(test)]
+mod helper_tests {
+    use super::*;
+
+    #[test]
+    fn api_key_digest_is_sha256() {
+        let hex: String = api_key_digest(b"abc")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn scopes_must_all_be_granted() {
+        let granted = vec!["orders:read".to_owned(), "orders:write".to_owned()];
+        assert!(has_scopes(&granted, &[]));
+        assert!(has_scopes(&granted, &["orders:write".into()]));
+        assert!(!has_scopes(
+            &granted,
+            &["orders:write".into(), "admin".into()]
+        ));
+    }
+
+    #[test]
+    fn bearer_values_are_parsed_strictly() {
+        assert_eq!(bearer_token("Bearer a.b.c"), Ok("a.b.c"));
+        assert_eq!(bearer_token("bearer  a.b-_c="), Ok("a.b-_c="));
+        for bad in [
+            "Basic abc",
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer a\"b",
+            "abc",
+        ] {
+            assert!(bearer_token(bad).is_err(), "{bad}");
+        }
+    }
+}
