@@ -201,7 +201,11 @@ fn recursive(count: usize, revision: u32) -> String {
     text.push_str("paths:\n  /nodes:\n    post:\n      operationId: createNode\n      requestBody:\n        required: true\n        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/S0'}\n      responses:\n        '201':\n          description: Created.\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/S0'}\ncomponents:\n  securitySchemes:\n    oauth2:\n      type: oauth2\n      flows: {clientCredentials: {tokenUrl: 'https://auth.retail.test/token', scopes: {read: Read.}}}\n  schemas:\n");
     for index in 0..count {
         let next = (index + 1) % count;
-        let bound = if revision == 1 && index == count - 1 { 10 } else { 20 };
+        let bound = if revision == 1 && index == count - 1 {
+            10
+        } else {
+            20
+        };
         let _ = writeln!(
             text,
             "    S{index}:\n      type: object\n      properties:\n        value: {{type: string, maxLength: {bound}}}\n        self: {{$ref: '#/components/schemas/S{index}'}}\n        next: {{$ref: '#/components/schemas/S{next}'}}\n        first: {{$ref: '#/components/schemas/S0'}}\n        either:\n          oneOf:\n            - {{type: object, properties: {{node: {{$ref: '#/components/schemas/S{next}'}}}}}}\n            - {{type: array, items: {{$ref: '#/components/schemas/S{index}'}}}}"
@@ -224,7 +228,11 @@ fn bench_large(c: &mut Criterion) {
     let (old, new) = (load(&old_text), load(&new_text));
     let options = DiffOptions::default();
     let changes = diff(&old, &new, &options);
-    eprintln!("{} operations, {} changes", new.operations.len(), changes.len());
+    eprintln!(
+        "{} operations, {} changes",
+        new.operations.len(),
+        changes.len()
+    );
     assert!(!changes.is_empty());
     let report = lint_bytes("bench.yaml", new_text.as_bytes());
     assert!(!report.has_errors(), "{}", report.render_text());
@@ -259,7 +267,11 @@ fn bench_recursive(c: &mut Criterion) {
         let (old, new) = (load(&recursive(count, 0)), load(&recursive(count, 1)));
         let options = DiffOptions::default();
         let changes = diff(&old, &new, &options);
-        assert_eq!(changes.len(), 2, "one change in the request, one in the response");
+        assert_eq!(
+            changes.len(),
+            2,
+            "one change in the request, one in the response"
+        );
         group.bench_function(format!("diff_{count}_schemas"), |b| {
             b.iter(|| diff(black_box(&old), black_box(&new), &options))
         });

@@ -62,9 +62,14 @@ pub fn diff(old: &Contract, new: &Contract, options: &DiffOptions) -> Vec<Change
         }
         changes.extend(sink.changes);
     }
-    for old_op in old.operations.iter().filter(|op| !matched.contains(&route(op))) {
+    for old_op in old
+        .operations
+        .iter()
+        .filter(|op| !matched.contains(&route(op)))
+    {
         let mut sink = Sink::new(OperationRef::of(old_op));
-        let marks = Marks::of(differ.old.pointer(&old_op.pointer).unwrap_or(&Value::Null));
+        let marks =
+            Marks::of(pointer::resolve(differ.old, &old_op.pointer).unwrap_or(&Value::Null));
         let outcome = deprecation::removal(&marks, differ.policy);
         sink.push(
             format!("operation-{}", outcome.suffix),
@@ -145,7 +150,9 @@ impl Differ<'_> {
                 ),
             );
         }
-        let marks = |document: &Value, at: &str| Marks::of(document.pointer(at).unwrap_or(&Value::Null));
+        let marks = |document: &Value, at: &str| {
+            Marks::of(pointer::resolve(document, at).unwrap_or(&Value::Null))
+        };
         let (old_marks, new_marks) = (marks(self.old, &old.pointer), marks(self.new, &new.pointer));
         for outcome in deprecation::transition(&old_marks, &new_marks, self.policy) {
             sink.push(
@@ -193,7 +200,9 @@ mod tests {
 
     #[test]
     fn renamed_path_variables_keep_the_operation() {
-        let renamed = ORDERS.replace("{id}", "{orderId}").replace("name: id", "name: orderId");
+        let renamed = ORDERS
+            .replace("{id}", "{orderId}")
+            .replace("name: id", "name: orderId");
         assert_eq!(
             changes(ORDERS, &renamed),
             [("request-parameter-renamed".to_owned(), Level::Info)]

@@ -250,7 +250,7 @@ impl<'a> Normalizer<'a, '_> {
     }
 
     fn request_body(&mut self, at: &str) -> Option<RequestBody> {
-        self.document.pointer(at)?;
+        pointer::resolve(self.document, at)?;
         let decoded = self.decode::<openapiv3::RequestBody>(at, "request body")?;
         Some(RequestBody {
             pointer: at.to_owned(),
@@ -262,7 +262,7 @@ impl<'a> Normalizer<'a, '_> {
     /// The responses at `at`, in document order.
     fn responses(&mut self, at: &str) -> Vec<Response> {
         let document = self.document;
-        let Some(map) = document.pointer(at).and_then(Value::as_object) else {
+        let Some(map) = pointer::resolve(document, at).and_then(Value::as_object) else {
             return Vec::new();
         };
         let mut responses = Vec::new();

@@ -1,7 +1,34 @@
 //! JSON pointer (RFC 6901) helpers: escaping segments, building child
-//! pointers, turning local `$ref` fragments into pointers.
+//! pointers, turning local `$ref` fragments into pointers, and resolving
+//! pointers without allocating.
 
 use std::borrow::Cow;
+
+use serde_json::Value;
+
+/// The node at `pointer` in `document`, like `Value::pointer` but without
+/// allocating for tokens that need no unescaping.
+pub fn resolve<'a>(document: &'a Value, pointer: &str) -> Option<&'a Value> {
+    if pointer.is_empty() {
+        return Some(document);
+    }
+    let mut tokens = pointer.strip_prefix('/')?.split('/');
+    tokens.try_fold(document, |node, token| {
+        let token = if token.contains('~') {
+            Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+        } else {
+            Cow::Borrowed(token)
+        };
+        match node {
+            Value::Object(map) => map.get(token.as_ref()),
+            Value::Array(items) => {
+                let valid = token == "0" || !token.starts_with(['0', '+']);
+                items.get(token.parse::<usize>().ok().filter(|_| valid)?)
+            }
+            _ => None,
+        }
+    })
+}
 
 /// Escapes one reference token: `~` becomes `~0`, `/` becomes `~1`.
 pub fn escape(segment: &str) -> Cow<'_, str> {
@@ -107,6 +134,25 @@ mod tests {
         assert_eq!(parent("/paths/~1orders"), Some("/paths"));
         assert_eq!(parent("/paths"), Some(""));
         assert_eq!(parent(""), None);
+    }
+
+    #[test]
+    fn resolves_like_serde_json() {
+        let document = serde_json::json!({"a/b": {"c~d": [1, {"e": 2}]}, "": 3});
+        for at in [
+            "",
+            "/a~1b",
+            "/a~1b/c~0d",
+            "/a~1b/c~0d/1/e",
+            "/a~1b/c~0d/01",
+            "/a~1b/c~0d/+1",
+            "/a~1b/c~0d/9",
+            "/",
+            "/x/y",
+            "no-slash",
+        ] {
+            assert_eq!(resolve(&document, at), document.pointer(at), "{at}");
+        }
     }
 
     #[test]

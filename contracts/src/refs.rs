@@ -34,7 +34,7 @@ pub(crate) fn check(document: &Value, problems: &mut Problems) {
             Err(RefError::Malformed) => {
                 problems.push(at, ProblemKind::UnresolvableRef { reference })
             }
-            Ok(target) if document.pointer(&target).is_none() => {
+            Ok(target) if pointer::resolve(document, &target).is_none() => {
                 problems.push(at, ProblemKind::UnresolvableRef { reference });
             }
             Ok(target) => {
@@ -55,7 +55,7 @@ pub(crate) fn follow<'a>(
     let mut current = pointer.to_owned();
     let mut passed: Vec<String> = Vec::new();
     loop {
-        let value = document.pointer(&current).ok_or(Broken::Dangling)?;
+        let value = pointer::resolve(document, &current).ok_or(Broken::Dangling)?;
         let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
             return Ok((current, value));
         };

@@ -127,8 +127,8 @@ fn failing_finding(severity: Severity, fail_on: Option<Severity>) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::diff::DiffOptions;
     use crate::deprecation::{Date, DeprecationPolicy};
+    use crate::diff::DiffOptions;
 
     pub(crate) const OLD: &str = "openapi: 3.0.3\ninfo:\n  title: Orders\n  version: 1.0.0\nx-canongate: {domain: order, owner-team: commerce, system-of-record: erp}\npaths:\n  /orders:\n    get:\n      operationId: listOrders\n      parameters:\n        - {name: status, in: query, schema: {type: string}}\n      responses:\n        '200': {description: ok}\n    post:\n      operationId: createOrder\n      responses:\n        '201': {description: created}\n";
 
@@ -137,15 +137,23 @@ pub(crate) mod tests {
         let new = OLD
             .replace("version: 1.0.0", "version: 1.1.0")
             .replace("in: query,", "in: query, required: true,")
-            .replace("operationId: createOrder", "operationId: placeOrder\n      deprecated: true\n      x-sunset: '2026-12-31'");
+            .replace(
+                "operationId: createOrder",
+                "operationId: placeOrder\n      deprecated: true\n      x-sunset: '2026-12-31'",
+            );
         let options = DiffOptions {
             deprecation: DeprecationPolicy {
                 today: Date::parse("2026-06-01").expect("date"),
                 ..DeprecationPolicy::default()
             },
         };
-        DiffReport::from_bytes(("old.yaml", OLD.as_bytes()), ("new.yaml", new.as_bytes()), &options, true)
-            .expect("loads")
+        DiffReport::from_bytes(
+            ("old.yaml", OLD.as_bytes()),
+            ("new.yaml", new.as_bytes()),
+            &options,
+            true,
+        )
+        .expect("loads")
     }
 
     pub(crate) fn lint_report() -> LintReport {
@@ -166,8 +174,14 @@ pub(crate) mod tests {
         let (diff_report, lint_report) = (report(), lint_report());
         for name in Format::NAMES {
             let format: Format = name.parse().expect("known");
-            assert!(!diff(&diff_report, format, Some(Level::Breaking)).is_empty(), "{name}");
-            assert!(!lint(&lint_report, format, Some(Severity::Error)).is_empty(), "{name}");
+            assert!(
+                !diff(&diff_report, format, Some(Level::Breaking)).is_empty(),
+                "{name}"
+            );
+            assert!(
+                !lint(&lint_report, format, Some(Severity::Error)).is_empty(),
+                "{name}"
+            );
         }
     }
 }

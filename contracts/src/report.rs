@@ -70,9 +70,8 @@ impl DiffReport {
             }
         };
         let changes = diff(&old_contract, &new_contract, options);
-        let verdict = check_version.then(|| {
-            semver::check_version(&old_contract.version, &new_contract.version, &changes)
-        });
+        let verdict = check_version
+            .then(|| semver::check_version(&old_contract.version, &new_contract.version, &changes));
         let file = |contract: crate::Contract, lines| ContractFile {
             origin: contract.origin,
             title: contract.title,
@@ -101,7 +100,8 @@ impl DiffReport {
     /// never), or a refused version when the gate was applied.
     pub fn fails(&self, threshold: Option<Level>) -> bool {
         let refused = self.verdict.as_ref().is_some_and(|v| !v.is_accepted());
-        let above = threshold.is_some_and(|threshold| self.changes.iter().any(|c| c.level >= threshold));
+        let above =
+            threshold.is_some_and(|threshold| self.changes.iter().any(|c| c.level >= threshold));
         refused || above
     }
 
@@ -141,7 +141,10 @@ mod tests {
         assert_eq!(report.required_bump(), Bump::Major);
         let verdict = report.verdict.as_ref().expect("checked");
         assert!(!verdict.is_accepted());
-        assert!(report.fails(None), "a refused version fails even with --fail-on never");
+        assert!(
+            report.fails(None),
+            "a refused version fails even with --fail-on never"
+        );
         assert_eq!(report.count(Level::Breaking), 1);
     }
 
@@ -156,9 +159,6 @@ mod tests {
         .expect_err("unusable");
         let origins: Vec<&str> = error.problems.iter().map(|p| p.origin.as_str()).collect();
         assert_eq!(origins, ["old.yaml", "new.yaml"]);
-        assert!(matches!(
-            error.problems[1].kind,
-            ProblemKind::Syntax { .. }
-        ));
+        assert!(matches!(error.problems[1].kind, ProblemKind::Syntax { .. }));
     }
 }

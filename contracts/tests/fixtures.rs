@@ -132,15 +132,14 @@ fn every_fixture_matches_the_manifest() {
         }
         let bump = bump_name(required_bump(&changes));
         if bump != case.bump {
-            mismatches.push(format!(
-                "{name}: bump expected {} found {bump}",
-                case.bump
-            ));
+            mismatches.push(format!("{name}: bump expected {} found {bump}", case.bump));
         }
         let reverse = diff(&new, &old, &options);
         let itself = diff(&new, &new, &options);
         if !itself.is_empty() {
-            mismatches.push(format!("{name}: the revision differs from itself: {itself:?}"));
+            mismatches.push(format!(
+                "{name}: the revision differs from itself: {itself:?}"
+            ));
         }
         if case.changes.is_empty() && !reverse.is_empty() {
             mismatches.push(format!(

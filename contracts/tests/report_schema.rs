@@ -89,7 +89,8 @@ fn lint_reports_validate() {
 #[test]
 fn the_schema_rejects_a_malformed_report() {
     let validator = validator();
-    let mut value: Value = serde_json::from_str(&diff_json("operation-removed", false)).expect("json");
+    let mut value: Value =
+        serde_json::from_str(&diff_json("operation-removed", false)).expect("json");
     value["changes"][0]["level"] = Value::from("fatal");
     assert!(!validator.is_valid(&value));
 }

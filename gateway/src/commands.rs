@@ -63,6 +63,10 @@ struct ServeArgs {
     /// How often --watch checks the files, e.g. `1s`, `500ms`.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     watch_interval: Duration,
+    /// Drive the limiters with a clock moved only by `POST /debug/clock?advance=…` on the ops
+    /// listener (for tests of exact rate limiting).
+    #[arg(long, hide = true)]
+    manual_clock: bool,
     /// Log line format on standard error.
     #[arg(long, value_enum, default_value_t = LogFormat::Json)]
     log_format: LogFormat,
@@ -73,6 +77,7 @@ impl ServeArgs {
         ServeOptions {
             threads: self.threads,
             watch_interval: self.watch.then_some(self.watch_interval),
+            manual_clock: self.manual_clock,
         }
     }
 }

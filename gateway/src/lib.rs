@@ -4,6 +4,7 @@
 //! [`proxy::Gateway`] `ProxyHttp`; [`reload`] swaps in new documents; [`ops`] answers health,
 //! readiness and metrics; [`commands`] holds the CLI subcommands, including the demo.
 
+pub mod admission;
 pub mod commands;
 pub mod jwks;
 pub mod logging;

@@ -1,6 +1,8 @@
 //! The operations listener: `/healthz` (process alive), `/readyz` (serving, with the active
 //! revision and the last reload outcome) and `/metrics` (Prometheus text).
 //!
+//! With `--manual-clock` (tests only), `/debug/clock` moves the limiters' clock.
+//!
 //! Readiness means the proxy listener accepts connections: the first `/readyz` that finds it
 //! accepting records that, so orchestrators never route traffic to a gateway still binding.
 
@@ -10,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use canongate_policy::problem::{self, Problem, ProblemKind};
+use canongate_policy::throttle::ManualClock;
 use http::{Response, StatusCode};
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
@@ -26,6 +29,7 @@ pub struct OpsApp {
     reloads: Arc<ReloadStatus>,
     proxy_address: SocketAddr,
     proxy_accepting: AtomicBool,
+    manual_clock: Option<ManualClock>,
 }
 
 impl OpsApp {
@@ -35,6 +39,7 @@ impl OpsApp {
         metrics: Arc<Metrics>,
         reloads: Arc<ReloadStatus>,
         proxy_address: SocketAddr,
+        manual_clock: Option<ManualClock>,
     ) -> Self {
         Self {
             runtime,
@@ -42,6 +47,7 @@ impl OpsApp {
             reloads,
             proxy_address,
             proxy_accepting: AtomicBool::new(false),
+            manual_clock,
         }
     }
 
@@ -73,6 +79,13 @@ impl OpsApp {
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "last_reload": self.reloads.to_json(),
+            "jwks": runtime.snapshot.auth.jwks_status().iter().map(|status| json!({
+                "issuer": status.issuer,
+                "url": status.url,
+                "keys": status.keys,
+                "last_success_unix": status.last_success_unix,
+                "last_error": status.last_error,
+            })).collect::<Vec<_>>(),
         });
         let status = if accepting {
             StatusCode::OK
@@ -85,6 +98,39 @@ impl OpsApp {
             serde_json::to_vec_pretty(&body).unwrap_or_default(),
         )
     }
+}
+
+/// `/debug/clock` (only with `--manual-clock`): `POST ?advance=1500ms` moves the limiters'
+/// clock forward; both `GET` and `POST` answer the clock's reading.
+fn advance_clock(clock: &ManualClock, post: bool, query: Option<&str>) -> Response<Vec<u8>> {
+    if post {
+        let by = query
+            .and_then(|query| query.strip_prefix("advance="))
+            .map(canongate_policy::duration::parse);
+        match by {
+            Some(Ok(by)) => clock.advance(by),
+            _ => {
+                let problem = Problem::new(
+                    ProblemKind::MalformedRequest,
+                    "POST /debug/clock?advance=<duration>, e.g. advance=1500ms",
+                );
+                return respond(
+                    StatusCode::BAD_REQUEST,
+                    problem::CONTENT_TYPE,
+                    problem.to_json(),
+                );
+            }
+        }
+    }
+    let body = json!({
+        "elapsed_ms": clock.elapsed().as_millis() as u64,
+        "unix": clock.unix_secs(),
+    });
+    respond(
+        StatusCode::OK,
+        "application/json",
+        body.to_string().into_bytes(),
+    )
 }
 
 /// A connectable form of a listening address (wildcards become loopback).
@@ -114,6 +160,13 @@ fn respond(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Ve
 impl ServeHttp for OpsApp {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
         let request = session.req_header();
+        if let (Some(clock), "/debug/clock") = (&self.manual_clock, request.uri.path()) {
+            return advance_clock(
+                clock,
+                request.method == http::Method::POST,
+                request.uri.query(),
+            );
+        }
         if request.method != http::Method::GET && request.method != http::Method::HEAD {
             let problem = Problem::new(
                 ProblemKind::MethodNotAllowed,

@@ -5,10 +5,10 @@
 //! |---|---|
 //! | `new_ctx` | load the current runtime once (one atomic load) |
 //! | `early_request_filter` | HTTP/1.1 pipelining, request id, W3C trace context |
-//! | `request_filter` | request-head rules, route match and version resolution, lifecycle |
+//! | `request_filter` | request-head rules, route and version, lifecycle, admission (credentials, consumer, subscription, scopes, tier limits) |
 //! | `upstream_peer` | round-robin endpoint of the operation's system |
-//! | `upstream_request_filter` | canonical -> system path, `Host`, identity and trace headers |
-//! | `response_filter` | `X-Request-Id` |
+//! | `upstream_request_filter` | canonical -> system path, `Host`, consumer credentials removed, identity and trace headers |
+//! | `response_filter` | `X-Request-Id`, `RateLimit-Policy`/`RateLimit` |
 //! | `fail_to_proxy` | every failure becomes problem+json |
 //! | `logging` | access log and metrics |
 
@@ -17,10 +17,12 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use canongate_policy::config::Lifecycle;
+use canongate_policy::consumers::ConsumerIndex;
 use canongate_policy::framing;
 use canongate_policy::problem::{Problem, ProblemKind};
 use canongate_policy::routing::OperationIndex;
-use canongate_policy::snapshot::Operation;
+use canongate_policy::snapshot::{Operation, Snapshot};
+use canongate_policy::throttle::{Permit, RateLimitHeaders};
 use canongate_policy::tracing_context::{self, TraceParent};
 use canongate_policy::versioning::{self, Resolution};
 use pingora::http::RequestHeader;
@@ -29,6 +31,7 @@ use pingora::protocols::http::ServerSession;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{ErrorSource, ErrorType};
 
+use crate::admission::{self, Refusal};
 use crate::metrics::{Metrics, RequestLabels};
 use crate::respond::{Connection, send_problem};
 use crate::runtime::{Runtime, SharedRuntime};
@@ -57,6 +60,9 @@ pub struct RequestContext {
     endpoint: Option<usize>,
     connect_attempts: usize,
     upstream_error: Option<&'static str>,
+    consumer: Option<ConsumerIndex>,
+    permit: Option<Permit>,
+    rate_limit: Option<RateLimitHeaders>,
 }
 
 impl RequestContext {
@@ -102,6 +108,9 @@ impl ProxyHttp for Gateway {
             endpoint: None,
             connect_attempts: 0,
             upstream_error: None,
+            consumer: None,
+            permit: None,
+            rate_limit: None,
         }
     }
 
@@ -129,7 +138,8 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut Self::CTX) -> Result<bool> {
-        let snapshot = &ctx.runtime.snapshot;
+        let runtime = ctx.runtime.clone();
+        let snapshot = &runtime.snapshot;
         let head = session.as_downstream().to_h1_raw();
         if let Err(violation) = framing::check_request_head(&head, &snapshot.http) {
             let problem = Problem::new(
@@ -139,87 +149,32 @@ impl ProxyHttp for Gateway {
             send_problem(session, problem, &ctx.request_id, &[], Connection::Close).await?;
             return Ok(true);
         }
-        let request = session.req_header();
-        let path = request.uri.path();
-        let api_version = request
-            .headers
-            .get("api-version")
-            .map(|value| value.as_bytes());
-        let (problem, allow) = match versioning::resolve(
-            snapshot,
-            &request.method,
-            path,
-            api_version,
-        ) {
-            Resolution::Found {
-                operation: index,
-                prefix_len,
-            } => {
-                ctx.operation = Some(index);
-                ctx.prefix_len = prefix_len;
-                let operation = snapshot.operation(index);
-                if operation.lifecycle != Lifecycle::Retired {
+        let refusal = match route(snapshot, session, ctx) {
+            Ok(operation) => match admission::admit(&runtime, session, operation).await {
+                Ok(admitted) => {
+                    ctx.consumer = admitted.consumer;
+                    ctx.permit = admitted.permit;
+                    ctx.rate_limit = admitted.rate_limit;
                     return Ok(false);
                 }
-                let api = &snapshot.apis[operation.api_index];
-                let detail = format!(
-                    "{} {} was retired; callable versions: {}",
-                    operation.api,
-                    operation.version,
-                    api.callable_versions()
-                );
-                (Problem::new(ProblemKind::VersionRetired, detail), None)
-            }
-            Resolution::MethodNotAllowed { allow } => {
-                let detail = format!(
-                    "{} is not allowed on {path}; allowed: {allow}",
-                    request.method
-                );
-                (
-                    Problem::new(ProblemKind::MethodNotAllowed, detail),
-                    Some(allow.to_owned()),
-                )
-            }
-            Resolution::NotFound => {
-                let detail = format!(
-                    "{} {path} matches no operation of any served API",
-                    request.method
-                );
-                (Problem::new(ProblemKind::NoRoute, detail), None)
-            }
-            Resolution::UnknownVersion { api, requested } => {
-                let detail = format!(
-                    "API `{}` has no version {requested}; callable versions: {}",
-                    api.name,
-                    api.callable_versions()
-                );
-                (Problem::new(ProblemKind::UnknownVersion, detail), None)
-            }
-            Resolution::VersionRequired { api } => {
-                let detail = format!(
-                    "API `{}` needs a version: call {}/v{{major}}/… or send `Api-Version`; callable versions: {}",
-                    api.name,
-                    api.base_path,
-                    api.callable_versions()
-                );
-                (Problem::new(ProblemKind::VersionRequired, detail), None)
-            }
-            Resolution::InvalidVersionHeader { api } => {
-                let detail = format!(
-                    "`Api-Version` must be a major version such as `2` or `v2`; callable versions of `{}`: {}",
-                    api.name,
-                    api.callable_versions()
-                );
-                (Problem::new(ProblemKind::VersionRequired, detail), None)
-            }
+                Err(refusal) => refusal,
+            },
+            Err(refusal) => refusal,
         };
         let connection = after_early_answer(session);
-        let headers: Vec<(&'static str, &str)> = allow
-            .as_deref()
-            .map(|allow| ("allow", allow))
-            .into_iter()
+        let headers: Vec<(&'static str, &str)> = refusal
+            .headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
             .collect();
-        send_problem(session, problem, &ctx.request_id, &headers, connection).await?;
+        send_problem(
+            session,
+            refusal.problem,
+            &ctx.request_id,
+            &headers,
+            connection,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -231,7 +186,20 @@ impl ProxyHttp for Gateway {
         let Some(operation) = ctx.operation() else {
             return Error::e_explain(InternalError, "no operation was matched");
         };
-        let (endpoint, peer) = ctx.runtime.peers[operation.system].next_peer();
+        let (endpoint, mut peer) = ctx.runtime.peers[operation.system].next_peer();
+        let snapshot = &ctx.runtime.snapshot;
+        let tier_timeout = ctx.consumer.and_then(|consumer| {
+            snapshot
+                .throttle
+                .upstream_timeout(snapshot.consumers.get(consumer).tier)
+        });
+        if let Some(tier_timeout) = tier_timeout {
+            let read_timeout = peer
+                .options
+                .read_timeout
+                .map_or(tier_timeout, |t| t.min(tier_timeout));
+            peer.options.read_timeout = Some(read_timeout);
+        }
         ctx.endpoint = Some(endpoint);
         ctx.connect_attempts += 1;
         Ok(peer)
@@ -293,6 +261,16 @@ impl ProxyHttp for Gateway {
             upstream_request.insert_header("x-forwarded-for", forwarded)?;
         }
         upstream_request.insert_header("x-forwarded-proto", "http")?;
+        // The consumer's credentials are the gateway's business, never the system's.
+        upstream_request.remove_header(&http::header::AUTHORIZATION);
+        upstream_request.remove_header(ctx.runtime.snapshot.auth.api_key_header());
+        if let Some(consumer) = ctx
+            .consumer
+            .map(|index| ctx.runtime.snapshot.consumers.get(index))
+        {
+            upstream_request.insert_header("x-canongate-consumer", &consumer.id)?;
+            upstream_request.insert_header("x-canongate-consumer-system", &consumer.system)?;
+        }
         upstream_request.insert_header("x-request-id", &ctx.request_id)?;
         upstream_request.insert_header("traceparent", ctx.trace.to_header())?;
         Ok(())
@@ -305,6 +283,11 @@ impl ProxyHttp for Gateway {
         ctx: &mut Self::CTX,
     ) -> Result<()> {
         upstream_response.insert_header("x-request-id", &ctx.request_id)?;
+        if let Some(headers) = &ctx.rate_limit {
+            for (name, value) in admission::rate_limit_fields(headers) {
+                upstream_response.insert_header(name, value)?;
+            }
+        }
         Ok(())
     }
 
@@ -360,6 +343,7 @@ impl ProxyHttp for Gateway {
         tracing::info!(
             target: "canongate::access",
             request_id = %ctx.request_id,
+            consumer = ctx.consumer.map_or("", |index| ctx.runtime.snapshot.consumers.get(index).id.as_str()),
             method = %request.method,
             path = request.uri.path(),
             api = labels.api,
@@ -371,6 +355,91 @@ impl ProxyHttp for Gateway {
             trace_id = %format_args!("{:032x}", ctx.trace.trace_id),
             error = error.map(|e| e.etype().as_str()).unwrap_or(""),
         );
+    }
+}
+
+/// Resolves the request to a callable operation, or the refusal for it (no route, wrong method,
+/// unknown or retired version).
+fn route<'a>(
+    snapshot: &'a Snapshot,
+    session: &Session,
+    ctx: &mut RequestContext,
+) -> std::result::Result<&'a Operation, Refusal> {
+    let request = session.req_header();
+    let path = request.uri.path();
+    let api_version = request
+        .headers
+        .get("api-version")
+        .map(|value| value.as_bytes());
+    let refusal = |kind, detail: String| Refusal {
+        problem: Problem::new(kind, detail),
+        headers: Vec::new(),
+    };
+    match versioning::resolve(snapshot, &request.method, path, api_version) {
+        Resolution::Found {
+            operation: index,
+            prefix_len,
+        } => {
+            ctx.operation = Some(index);
+            ctx.prefix_len = prefix_len;
+            let operation = snapshot.operation(index);
+            if operation.lifecycle != Lifecycle::Retired {
+                return Ok(operation);
+            }
+            let api = &snapshot.apis[operation.api_index];
+            Err(refusal(
+                ProblemKind::VersionRetired,
+                format!(
+                    "{} {} was retired; callable versions: {}",
+                    operation.api,
+                    operation.version,
+                    api.callable_versions()
+                ),
+            ))
+        }
+        Resolution::MethodNotAllowed { allow } => {
+            let mut refused = refusal(
+                ProblemKind::MethodNotAllowed,
+                format!(
+                    "{} is not allowed on {path}; allowed: {allow}",
+                    request.method
+                ),
+            );
+            refused.headers.push(("allow", allow.to_owned()));
+            Err(refused)
+        }
+        Resolution::NotFound => Err(refusal(
+            ProblemKind::NoRoute,
+            format!(
+                "{} {path} matches no operation of any served API",
+                request.method
+            ),
+        )),
+        Resolution::UnknownVersion { api, requested } => Err(refusal(
+            ProblemKind::UnknownVersion,
+            format!(
+                "API `{}` has no version {requested}; callable versions: {}",
+                api.name,
+                api.callable_versions()
+            ),
+        )),
+        Resolution::VersionRequired { api } => Err(refusal(
+            ProblemKind::VersionRequired,
+            format!(
+                "API `{}` needs a version: call {}/v{{major}}/… or send `Api-Version`; callable versions: {}",
+                api.name,
+                api.base_path,
+                api.callable_versions()
+            ),
+        )),
+        Resolution::InvalidVersionHeader { api } => Err(refusal(
+            ProblemKind::VersionRequired,
+            format!(
+                "`Api-Version` must be a major version such as `2` or `v2`; callable versions of `{}`: {}",
+                api.name,
+                api.callable_versions()
+            ),
+        )),
     }
 }
 

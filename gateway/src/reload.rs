@@ -4,6 +4,7 @@
 //! an invalid one is refused with an error log listing every problem, and the old runtime keeps
 //! serving. The watcher runs on its own thread with a small Tokio runtime, and the SIGHUP handler
 //! is installed before [`spawn`] returns, so a reload signal can never kill a starting gateway.
+//! The same thread sweeps idle limiter state every few seconds.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -11,8 +12,13 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
+use canongate_policy::throttle::ThrottleClock;
+
 use crate::metrics::Metrics;
 use crate::runtime::{self, SharedRuntime};
+
+/// How often idle limiter state is dropped, so memory follows the active consumers.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The outcome of the last reload, for `/readyz`.
 #[derive(Default)]
@@ -60,6 +66,7 @@ impl ReloadStatus {
 /// Re-reads one document into a shared runtime.
 pub struct Reloader {
     path: PathBuf,
+    clock: ThrottleClock,
     runtime: SharedRuntime,
     metrics: Arc<Metrics>,
     status: Arc<ReloadStatus>,
@@ -69,12 +76,14 @@ impl Reloader {
     /// A reloader of `path` into `runtime`.
     pub fn new(
         path: PathBuf,
+        clock: ThrottleClock,
         runtime: SharedRuntime,
         metrics: Arc<Metrics>,
         status: Arc<ReloadStatus>,
     ) -> Self {
         Self {
             path,
+            clock,
             runtime,
             metrics,
             status,
@@ -83,9 +92,9 @@ impl Reloader {
 
     /// Loads the document; swaps it in when valid. Returns whether it was applied.
     pub fn reload(&self) -> bool {
-        match runtime::load(&self.path) {
+        let current = self.runtime.load_full();
+        match runtime::load(&self.path, &self.clock, Some(&current)) {
             Ok(next) => {
-                let current = self.runtime.load();
                 if next.snapshot.listeners != current.snapshot.listeners {
                     tracing::warn!("listener addresses changed; they take effect after a restart");
                 }
@@ -158,8 +167,10 @@ pub fn spawn(reloader: Reloader, watch_interval: Option<Duration>) -> std::io::R
                     tokio::time::interval(watch_interval.unwrap_or(Duration::from_secs(3600)));
                 ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 let mut last_stamp = reloader.stamp();
+                let mut sweeps = tokio::time::interval(SWEEP_INTERVAL);
                 loop {
                     tokio::select! {
+                    _ = sweeps.tick() => reloader.runtime.load().snapshot.throttle.sweep(),
                         _ = hangups.recv() => {
                             tracing::info!("SIGHUP received: reloading the configuration");
                             reloader.reload();

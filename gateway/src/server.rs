@@ -9,6 +9,8 @@ use arc_swap::ArcSwap;
 use pingora::server::Server;
 use pingora::server::configuration::{Opt, ServerConf};
 
+use canongate_policy::throttle::{ManualClock, ThrottleClock};
+
 use crate::metrics::Metrics;
 use crate::ops::OpsApp;
 use crate::proxy::Gateway;
@@ -22,13 +24,21 @@ pub struct ServeOptions {
     pub threads: usize,
     /// Poll the document's files at this interval and reload on change.
     pub watch_interval: Option<Duration>,
+    /// Run the limiters on a clock that only the ops endpoint `/debug/clock` moves (tests only).
+    pub manual_clock: bool,
 }
 
 /// Loads the document at `config`, then serves until a shutdown signal ends the process.
 ///
 /// A document that cannot be loaded is returned as an error before anything listens.
 pub fn run(config: PathBuf, options: &ServeOptions) -> anyhow::Result<()> {
-    let initial = runtime::load(&config)?;
+    let manual_clock = options
+        .manual_clock
+        .then(|| ManualClock::starting_at(unix_now()));
+    let clock = manual_clock
+        .clone()
+        .map_or_else(ThrottleClock::system, ThrottleClock::from);
+    let initial = runtime::load(&config, &clock, None)?;
     let listeners = initial.snapshot.listeners.clone();
     let pool_size = initial.keepalive_pool_size().max(1);
     let metrics = Arc::new(Metrics::new());
@@ -43,7 +53,13 @@ pub fn run(config: PathBuf, options: &ServeOptions) -> anyhow::Result<()> {
     let shared = Arc::new(ArcSwap::from_pointee(initial));
     let reloads = Arc::new(ReloadStatus::default());
     reload::spawn(
-        Reloader::new(config, shared.clone(), metrics.clone(), reloads.clone()),
+        Reloader::new(
+            config,
+            clock,
+            shared.clone(),
+            metrics.clone(),
+            reloads.clone(),
+        ),
         options.watch_interval,
     )?;
 
@@ -65,11 +81,17 @@ pub fn run(config: PathBuf, options: &ServeOptions) -> anyhow::Result<()> {
     proxy.add_tcp(&listeners.proxy.to_string());
     let mut ops = pingora::services::listening::Service::new(
         "ops".to_owned(),
-        OpsApp::new(shared, metrics, reloads, listeners.proxy),
+        OpsApp::new(shared, metrics, reloads, listeners.proxy, manual_clock),
     );
     ops.add_tcp(&listeners.ops.to_string());
     ops.threads = Some(1);
     server.add_service(proxy);
     server.add_service(ops);
     server.run_forever()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
 }

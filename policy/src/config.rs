@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigError, load_file, parse};
 
+use crate::auth::{AuthConfig, IssuerConfig};
+use crate::consumers::ConsumerConfig;
+use crate::throttle::{SheddingConfig, TierConfig};
+
 /// The whole gateway document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +36,21 @@ pub struct GatewayConfig {
     pub systems: IndexMap<String, SystemConfig>,
     /// Canonical APIs by name; `/{name}/v{major}/…` is served unless `base_path` says otherwise.
     pub apis: IndexMap<String, ApiConfig>,
+    /// Credential settings shared by all consumers.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// JWT issuers by name.
+    #[serde(default)]
+    pub issuers: IndexMap<String, IssuerConfig>,
+    /// SLA tiers by name.
+    #[serde(default)]
+    pub tiers: IndexMap<String, TierConfig>,
+    /// Shedding of low-priority tiers under overload; absent: no shedding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_shedding: Option<SheddingConfig>,
+    /// Consumers by id.
+    #[serde(default)]
+    pub consumers: IndexMap<String, ConsumerConfig>,
     /// Directory that relative contract and TLS paths are resolved against (the document's own
     /// directory when read from a file).
     #[serde(skip)]

@@ -71,7 +71,7 @@ pub struct Consumer {
     pub system: String,
     /// Index of its tier.
     pub tier: usize,
-    /// Scopes for API-key calls.
+    /// Scopes for API-key calls, sorted.
     pub scopes: Vec<String>,
     /// Subscribed API indices, sorted.
     pub subscriptions: Vec<usize>,
@@ -189,7 +189,7 @@ impl Consumers {
                 team: consumer.team.clone(),
                 system: consumer.system.clone(),
                 tier: tier.unwrap_or_default(),
-                scopes: consumer.scopes.clone(),
+                scopes: sorted(&consumer.scopes),
                 subscriptions,
             });
         }
@@ -225,6 +225,13 @@ impl Consumers {
         let (stored, index) = self.by_key_digest.get_key_value(digest)?;
         bool::from(stored.ct_eq(digest)).then_some(*index)
     }
+}
+
+fn sorted(scopes: &[String]) -> Vec<String> {
+    let mut scopes = scopes.to_vec();
+    scopes.sort_unstable();
+    scopes.dedup();
+    scopes
 }
 
 fn parse_digest(text: &str) -> Option<[u8; 32]> {

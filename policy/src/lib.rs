@@ -3,6 +3,7 @@
 //! identity, problem details). Nothing here touches a socket, so every decision is unit-tested
 //! and benchmarked without a network.
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod consumers;

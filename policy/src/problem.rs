@@ -27,6 +27,18 @@ pub enum ProblemKind {
     UnknownVersion,
     /// An unversioned request to an API without a default version, or a malformed `Api-Version`.
     VersionRequired,
+    /// No credential, or one that is not valid.
+    Unauthorized,
+    /// A valid credential without the operation's scopes.
+    InsufficientScope,
+    /// The consumer is not subscribed to the API.
+    NotSubscribed,
+    /// The consumer exceeded its tier's rate or concurrency.
+    RateLimited,
+    /// The consumer used up a quota of its tier.
+    QuotaExhausted,
+    /// The gateway is overloaded and sheds the consumer's tier.
+    Overloaded,
     /// The system could not be reached.
     UpstreamUnavailable,
     /// The system did not answer in time.
@@ -47,6 +59,10 @@ impl ProblemKind {
             Self::VersionRetired => 410,
             Self::UnknownVersion => 404,
             Self::VersionRequired => 400,
+            Self::Unauthorized => 401,
+            Self::InsufficientScope | Self::NotSubscribed => 403,
+            Self::RateLimited | Self::QuotaExhausted => 429,
+            Self::Overloaded => 503,
             Self::UpstreamUnavailable => 502,
             Self::UpstreamTimeout => 504,
             Self::Internal => 500,
@@ -64,6 +80,12 @@ impl ProblemKind {
             Self::VersionRetired => "urn:canongate:problem:version-retired",
             Self::UnknownVersion => "urn:canongate:problem:unknown-version",
             Self::VersionRequired => "urn:canongate:problem:version-required",
+            Self::Unauthorized => "urn:canongate:problem:unauthorized",
+            Self::InsufficientScope => "urn:canongate:problem:insufficient-scope",
+            Self::NotSubscribed => "urn:canongate:problem:not-subscribed",
+            Self::RateLimited => "urn:canongate:problem:rate-limited",
+            Self::QuotaExhausted => "urn:canongate:problem:quota-exhausted",
+            Self::Overloaded => "urn:canongate:problem:overloaded",
             Self::UpstreamUnavailable => "urn:canongate:problem:upstream-unavailable",
             Self::UpstreamTimeout => "urn:canongate:problem:upstream-timeout",
             Self::Internal => "urn:canongate:problem:internal",
@@ -81,6 +103,12 @@ impl ProblemKind {
             Self::VersionRetired => "API version retired",
             Self::UnknownVersion => "No such API version",
             Self::VersionRequired => "API version required",
+            Self::Unauthorized => "Authentication required",
+            Self::InsufficientScope => "Insufficient scope",
+            Self::NotSubscribed => "Not subscribed",
+            Self::RateLimited => "Rate limit exceeded",
+            Self::QuotaExhausted => "Quota exhausted",
+            Self::Overloaded => "Gateway overloaded",
             Self::UpstreamUnavailable => "System unavailable",
             Self::UpstreamTimeout => "System timed out",
             Self::Internal => "Internal gateway error",

@@ -12,8 +12,12 @@ use std::sync::Arc;
 
 use canongate_contracts::Contract;
 
+use crate::access::Access;
+use crate::auth::{self, Authenticator};
 use crate::config::{DefaultVersion, GatewayConfig, HttpLimits, Lifecycle, Listeners};
+use crate::consumers::{Consumers, Names};
 use crate::routing::{OperationIndex, RouteError, Router, RouterBuilder};
+use crate::throttle::{Throttle, ThrottleClock};
 
 pub use systems::{Endpoint, System, SystemIndex};
 
@@ -65,6 +69,8 @@ pub struct Operation {
     pub system: SystemIndex,
     /// Path on the system replacing the canonical prefix.
     pub upstream_prefix: String,
+    /// Who may call it.
+    pub access: Access,
     /// Length of the versioned prefix (`{base_path}/v{major}`) of every matching request path.
     pub canonical_prefix_len: usize,
 }
@@ -156,11 +162,37 @@ pub struct Snapshot {
     pub operations: Vec<Operation>,
     /// The route tree.
     pub router: Router,
+    /// JWT issuers, the verified-token cache and API-key settings.
+    pub auth: Arc<Authenticator>,
+    /// Tiers and their live limiter state.
+    pub throttle: Throttle,
+    /// Consumers and their credentials.
+    pub consumers: Consumers,
+    /// Fingerprints of the auth and throttle settings, to carry live state across reloads.
+    fingerprints: (u64, u64),
+}
+
+/// What a compilation may reuse or needs besides the document.
+#[derive(Default)]
+pub struct CompileContext<'a> {
+    /// The time source of the limiters (the system clock when `None`).
+    pub clock: Option<ThrottleClock>,
+    /// The running snapshot: its token cache, JWKS keys and limiter state are kept when the
+    /// settings they depend on did not change.
+    pub previous: Option<&'a Snapshot>,
 }
 
 impl Snapshot {
     /// Compiles a document, loading its contracts from the file system.
     pub fn compile(config: &GatewayConfig) -> Result<Self, CompileError> {
+        Self::compile_with(config, &CompileContext::default())
+    }
+
+    /// Compiles a document with a clock and the snapshot it replaces.
+    pub fn compile_with(
+        config: &GatewayConfig,
+        context: &CompileContext<'_>,
+    ) -> Result<Self, CompileError> {
         let mut problems = Vec::new();
         let mut report = |location: String, message: String| {
             problems.push(Diagnostic { location, message });
@@ -281,6 +313,7 @@ impl Snapshot {
                         lifecycle: version.lifecycle,
                         system,
                         upstream_prefix: version.backend.path_prefix.clone(),
+                        access: Access::from_contract(operation.security.as_deref()),
                         canonical_prefix_len: canonical_prefix.len(),
                     });
                 }
@@ -305,6 +338,41 @@ impl Snapshot {
                 format!("two APIs claim the same route: {conflict}"),
             );
         }
+
+        let fingerprints = policy_fingerprints(config);
+        let reusable = context
+            .previous
+            .filter(|previous| previous.fingerprints == fingerprints);
+        let auth = match reusable {
+            Some(previous) => previous.auth.clone(),
+            None => Arc::new(auth::compile(
+                &config.auth,
+                &config.issuers,
+                &config.base_dir,
+                &mut report,
+            )),
+        };
+        let throttle = match reusable {
+            Some(previous) => previous.throttle.clone(),
+            None => {
+                let clock = context.clock.clone().unwrap_or_else(ThrottleClock::system);
+                Throttle::compile(
+                    &config.tiers,
+                    config.load_shedding.as_ref(),
+                    &clock,
+                    &mut report,
+                )
+            }
+        };
+        let issuer_names: Vec<&str> = config.issuers.keys().map(String::as_str).collect();
+        let tier_names: Vec<&str> = config.tiers.keys().map(String::as_str).collect();
+        let api_names: Vec<&str> = config.apis.keys().map(String::as_str).collect();
+        let names = Names {
+            issuers: &issuer_names,
+            tiers: &tier_names,
+            apis: &api_names,
+        };
+        let consumers = Consumers::compile(&config.consumers, &names, &mut report);
         if !problems.is_empty() {
             return Err(CompileError {
                 origin: config.origin.clone(),
@@ -322,6 +390,10 @@ impl Snapshot {
             apis,
             operations,
             router,
+            auth,
+            throttle,
+            consumers,
+            fingerprints,
         })
     }
 
@@ -401,6 +473,37 @@ fn check_path_prefix(prefix: &str, may_be_empty: bool) -> Result<(), String> {
             "`{prefix}` may only hold non-empty segments of letters, digits and `-._~`"
         ))
     }
+}
+
+/// Fingerprints of what the authenticator and the throttle are built from: when a reload leaves
+/// them unchanged, the new snapshot keeps their live state (token cache, JWKS keys, limiters and
+/// quotas). The throttle's state is keyed by consumer and API indices, so the consumer ids and
+/// API names (in order) are part of its fingerprint.
+fn policy_fingerprints(config: &GatewayConfig) -> (u64, u64) {
+    let mut auth = Fingerprint::default();
+    auth.add(
+        serde_json::to_string(&(&config.auth, &config.issuers))
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    for issuer in config.issuers.values() {
+        for key in &issuer.keys {
+            if let Some(file) = &key.pem_file {
+                auth.add(&std::fs::read(config.base_dir.join(file)).unwrap_or_default());
+            }
+        }
+    }
+    let mut throttle = Fingerprint::default();
+    let consumer_ids: Vec<&String> = config.consumers.keys().collect();
+    let api_names: Vec<&String> = config.apis.keys().collect();
+    let shape = (
+        &config.tiers,
+        &config.load_shedding,
+        consumer_ids,
+        api_names,
+    );
+    throttle.add(serde_json::to_string(&shape).unwrap_or_default().as_bytes());
+    (auth.0, throttle.0)
 }
 
 /// FNV-1a over the document and its contracts: a stable revision label when none is given.

@@ -99,9 +99,48 @@ pub fn api(
     )
 }
 
-/// A document body from `systems:` and `apis:` entries.
+/// A document body from `systems:` and `apis:` entries, plus the test consumer
+/// ([`test_consumer`]) subscribed to every API in `apis`.
 pub fn body(systems: &[String], apis: &[String]) -> String {
-    format!("systems:\n{}apis:\n{}", systems.concat(), apis.concat())
+    let names: Vec<&str> = apis
+        .iter()
+        .filter_map(|entry| entry.trim_start().split(':').next())
+        .collect();
+    format!(
+        "systems:\n{}apis:\n{}{}",
+        systems.concat(),
+        apis.concat(),
+        test_consumer(&names)
+    )
+}
+
+/// The API key of the test consumer; [`crate::gateway::client`] sends it on every request.
+pub const TEST_API_KEY: &str = "test-key-0123456789abcdef";
+
+/// `tiers:` and `consumers:` sections with one unlimited tier and the consumer `test-client`:
+/// API key [`TEST_API_KEY`], read and write scopes on every canonical API, subscribed to `apis`.
+pub fn test_consumer(apis: &[&str]) -> String {
+    let digest: String = canongate_policy::auth::api_key_digest(TEST_API_KEY.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let scopes: Vec<String> = [
+        "customer",
+        "product",
+        "price",
+        "inventory",
+        "order",
+        "shipment",
+        "return",
+    ]
+    .iter()
+    .flat_map(|api| [format!("{api}:read"), format!("{api}:write")])
+    .collect();
+    format!(
+        "tiers:\n  unlimited: {{}}\nconsumers:\n  test-client:\n    name: Test client\n    team: qa\n    system: shop\n    tier: unlimited\n    credentials: {{api_key_sha256: [\"{digest}\"]}}\n    scopes: [{}]\n    subscriptions: [{}]\n",
+        scopes.join(", "),
+        apis.join(", ")
+    )
 }
 
 /// The body most tests use: the canonical inventory API, published, on system `erp` at

@@ -294,9 +294,16 @@ pub fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64>
     })
 }
 
-/// A blocking HTTP client that neither follows redirects nor uses a proxy.
+/// A blocking HTTP client that neither follows redirects nor uses a proxy, and authenticates as
+/// the test consumer (`X-Api-Key`).
 pub fn client() -> reqwest::blocking::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-api-key",
+        reqwest::header::HeaderValue::from_static(crate::document::TEST_API_KEY),
+    );
     reqwest::blocking::Client::builder()
+        .default_headers(headers)
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(15))

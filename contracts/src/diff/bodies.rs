@@ -43,7 +43,10 @@ pub(super) fn request(differ: &mut Differ<'_>, old: &Operation, new: &Operation,
             "the request body was removed".into(),
         ),
         (Some(old_body), Some(new_body)) => {
-            let at = (Some(old_body.pointer.as_str()), Some(new_body.pointer.as_str()));
+            let at = (
+                Some(old_body.pointer.as_str()),
+                Some(new_body.pointer.as_str()),
+            );
             match (old_body.required, new_body.required) {
                 (false, true) => sink.push(
                     "request-body-became-required".into(),
@@ -77,7 +80,12 @@ fn is_success(status: &str) -> bool {
 }
 
 /// Compares the responses of two versions of an operation.
-pub(super) fn responses(differ: &mut Differ<'_>, old: &Operation, new: &Operation, sink: &mut Sink) {
+pub(super) fn responses(
+    differ: &mut Differ<'_>,
+    old: &Operation,
+    new: &Operation,
+    sink: &mut Sink,
+) {
     for old_response in &old.responses {
         let status = &old_response.status;
         match new.responses.iter().find(|r| &r.status == status) {
@@ -88,7 +96,13 @@ pub(super) fn responses(differ: &mut Differ<'_>, old: &Operation, new: &Operatio
                     old_at: &old_response.pointer,
                     new_at: &new_response.pointer,
                 };
-                content(differ, &old_response.content, &new_response.content, &place, sink);
+                content(
+                    differ,
+                    &old_response.content,
+                    &new_response.content,
+                    &place,
+                    sink,
+                );
                 headers(differ, old_response, new_response, &place, sink);
             }
             None if is_success(status) => sink.push(
@@ -125,7 +139,13 @@ pub(super) fn responses(differ: &mut Differ<'_>, old: &Operation, new: &Operatio
                 format!("response {status} was added"),
             )
         };
-        sink.push(id.into(), impact, Some(&old.pointer), Some(&new_response.pointer), message);
+        sink.push(
+            id.into(),
+            impact,
+            Some(&old.pointer),
+            Some(&new_response.pointer),
+            message,
+        );
     }
 }
 
@@ -159,9 +179,14 @@ fn essence(media: &str) -> String {
 }
 
 /// The new media type paired with the old `name`.
-fn counterpart<'m>(name: &str, new: &'m IndexMap<String, MediaType>) -> Option<(&'m String, &'m MediaType)> {
-    new.get_key_value(name)
-        .or_else(|| new.iter().find(|(other, _)| essence(other) == essence(name)))
+fn counterpart<'m>(
+    name: &str,
+    new: &'m IndexMap<String, MediaType>,
+) -> Option<(&'m String, &'m MediaType)> {
+    new.get_key_value(name).or_else(|| {
+        new.iter()
+            .find(|(other, _)| essence(other) == essence(name))
+    })
 }
 
 /// Compares two `content` maps.
@@ -230,7 +255,11 @@ fn schemas(
         }
         (None, None) => return,
         (None, Some(_)) => (Effect::Narrows, "schema-added", "a schema was added"),
-        (Some(_), None) => (Effect::Widens, "schema-removed", "the schema was removed: any content is valid"),
+        (Some(_), None) => (
+            Effect::Widens,
+            "schema-removed",
+            "the schema was removed: any content is valid",
+        ),
     };
     sink.push(
         format!("{prefix}-{suffix}"),
@@ -255,14 +284,21 @@ fn header_map<'a>(document: &'a Value, response: &Response) -> Vec<(String, Stri
         .flatten()
         .filter(|name| !name.eq_ignore_ascii_case("content-type"))
         .filter_map(|name| {
-            let (header_at, header) = refs::follow(document, &pointer::child(&headers_at, name)).ok()?;
+            let (header_at, header) =
+                refs::follow(document, &pointer::child(&headers_at, name)).ok()?;
             Some((name.clone(), header_at, header))
         })
         .collect()
 }
 
 /// Compares the headers of two versions of a response.
-fn headers(differ: &mut Differ<'_>, old: &Response, new: &Response, place: &Place<'_>, sink: &mut Sink) {
+fn headers(
+    differ: &mut Differ<'_>,
+    old: &Response,
+    new: &Response,
+    place: &Place<'_>,
+    sink: &mut Sink,
+) {
     let old_headers = header_map(differ.old, old);
     let new_headers = header_map(differ.new, new);
     let required = |header: &Value| header.get("required") == Some(&Value::Bool(true));
@@ -320,11 +356,16 @@ fn headers(differ: &mut Differ<'_>, old: &Response, new: &Response, place: &Plac
                 pointer::child(old_at, "schema"),
                 pointer::child(new_at, "schema"),
             );
-            differ.schemas.compare(&old_schema, &new_schema, scope, sink);
+            differ
+                .schemas
+                .compare(&old_schema, &new_schema, scope, sink);
         }
     }
     for (name, new_at, _) in &new_headers {
-        if old_headers.iter().any(|(other, _, _)| other.eq_ignore_ascii_case(name)) {
+        if old_headers
+            .iter()
+            .any(|(other, _, _)| other.eq_ignore_ascii_case(name))
+        {
             continue;
         }
         sink.push(

@@ -49,10 +49,13 @@ fn schema_at(document: &Value, parameter: &Parameter) -> Option<String> {
 
 /// `style`, with the default of the location.
 fn style(parameter: &Parameter) -> &str {
-    parameter.style.as_deref().unwrap_or(match parameter.location {
-        ParameterLocation::Query | ParameterLocation::Cookie => "form",
-        ParameterLocation::Path | ParameterLocation::Header => "simple",
-    })
+    parameter
+        .style
+        .as_deref()
+        .unwrap_or(match parameter.location {
+            ParameterLocation::Query | ParameterLocation::Cookie => "form",
+            ParameterLocation::Path | ParameterLocation::Header => "simple",
+        })
 }
 
 /// `explode`, defaulting to `true` for the form style only.
@@ -120,8 +123,16 @@ fn pair(differ: &mut Differ<'_>, old: &Parameter, new: &Parameter, sink: &mut Si
         push("renamed", Impact::PATCH, message);
     }
     match (old.required, new.required) {
-        (false, true) => push("became-required", Impact::BREAKING, "became required".into()),
-        (true, false) => push("became-optional", Impact::ADDITION, "became optional".into()),
+        (false, true) => push(
+            "became-required",
+            Impact::BREAKING,
+            "became required".into(),
+        ),
+        (true, false) => push(
+            "became-optional",
+            Impact::ADDITION,
+            "became optional".into(),
+        ),
         _ => {}
     }
     let marks = (

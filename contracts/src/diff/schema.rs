@@ -210,7 +210,13 @@ impl<'a> Comparator<'a> {
 
     /// Reports every change between the schema at `old_at` and the one at
     /// `new_at` into `sink`.
-    pub(crate) fn compare(&mut self, old_at: &str, new_at: &str, scope: Scope<'_>, sink: &mut Sink) {
+    pub(crate) fn compare(
+        &mut self,
+        old_at: &str,
+        new_at: &str,
+        scope: Scope<'_>,
+        sink: &mut Sink,
+    ) {
         let root = self.key(&[old_at.to_owned()], &[new_at.to_owned()], scope.direction);
         let mut visited = HashSet::new();
         let mut stack = vec![(root, String::new())];
@@ -300,18 +306,32 @@ impl<'a> Comparator<'a> {
     }
 
     /// `not`: added narrows, removed widens, changed is incompatible.
-    fn compare_not(&mut self, old: &Effective<'_>, new: &Effective<'_>, direction: Direction, local: &mut Local) {
+    fn compare_not(
+        &mut self,
+        old: &Effective<'_>,
+        new: &Effective<'_>,
+        direction: Direction,
+        local: &mut Local,
+    ) {
         let (old_not, new_not) = (old.first("not"), new.first("not"));
         let (suffix, effect, message) = match (&old_not, &new_not) {
             (None, None) => return,
             (None, Some(_)) => ("not-added", Effect::Narrows, "a `not` schema was added"),
-            (Some(_), None) => ("not-removed", Effect::Widens, "the `not` schema was removed"),
+            (Some(_), None) => (
+                "not-removed",
+                Effect::Widens,
+                "the `not` schema was removed",
+            ),
             (Some((old_at, _)), Some((new_at, _))) => {
                 let pair = self.key(&[old_at.clone()], &[new_at.clone()], direction);
                 if self.equivalent(&pair) {
                     return;
                 }
-                ("not-changed", Effect::Incompatible, "the `not` schema changed")
+                (
+                    "not-changed",
+                    Effect::Incompatible,
+                    "the `not` schema changed",
+                )
             }
         };
         local.changes.push(Found::schema(

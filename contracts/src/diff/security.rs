@@ -21,7 +21,7 @@ use crate::{pointer, refs};
 /// Where the effective security of `operation` is written in `document`.
 fn security_at(document: &Value, operation: &Operation) -> String {
     let own = pointer::child(&operation.pointer, "security");
-    if document.pointer(&own).is_some() {
+    if pointer::resolve(document, &own).is_some() {
         own
     } else if document.get("security").is_some() {
         "/security".to_owned()
@@ -46,12 +46,24 @@ pub(super) fn compare(differ: &mut Differ<'_>, old: &Operation, new: &Operation,
     match (public(old_alternatives), public(new_alternatives)) {
         (true, false) => {
             let message = "security was added: anonymous calls are refused".to_owned();
-            sink.push("security-added".into(), Impact::BREAKING, at.0, at.1, message);
+            sink.push(
+                "security-added".into(),
+                Impact::BREAKING,
+                at.0,
+                at.1,
+                message,
+            );
             return;
         }
         (false, true) => {
             let message = "security was removed: anonymous calls are accepted".to_owned();
-            sink.push("security-removed".into(), Impact::WARNING, at.0, at.1, message);
+            sink.push(
+                "security-removed".into(),
+                Impact::WARNING,
+                at.0,
+                at.1,
+                message,
+            );
             return;
         }
         (true, true) => return,
@@ -76,31 +88,59 @@ pub(super) fn compare(differ: &mut Differ<'_>, old: &Operation, new: &Operation,
         let old_schemes = schemes(old_requirement);
         let found = new_alternatives.iter().enumerate().find(|(j, r)| {
             let new_schemes = schemes(r);
-            new_free[*j] && (new_schemes.is_superset(&old_schemes) || new_schemes.is_subset(&old_schemes))
+            new_free[*j]
+                && (new_schemes.is_superset(&old_schemes) || new_schemes.is_subset(&old_schemes))
         });
         let Some((j, new_requirement)) = found else {
             let names = old_schemes.into_iter().collect::<Vec<_>>().join(" + ");
             let message = format!("the security alternative {names} was removed");
-            sink.push("security-alternative-removed".into(), Impact::BREAKING, at.0, at.1, message);
+            sink.push(
+                "security-alternative-removed".into(),
+                Impact::BREAKING,
+                at.0,
+                at.1,
+                message,
+            );
             continue;
         };
         new_free[j] = false;
         let new_schemes = schemes(new_requirement);
         for added in new_schemes.difference(&old_schemes) {
             let message = format!("security scheme `{added}` is now required as well");
-            sink.push("security-scheme-added".into(), Impact::BREAKING, at.0, at.1, message);
+            sink.push(
+                "security-scheme-added".into(),
+                Impact::BREAKING,
+                at.0,
+                at.1,
+                message,
+            );
         }
         for removed in old_schemes.difference(&new_schemes) {
             let message = format!("security scheme `{removed}` is no longer required");
-            sink.push("security-scheme-removed".into(), Impact::ADDITION, at.0, at.1, message);
+            sink.push(
+                "security-scheme-removed".into(),
+                Impact::ADDITION,
+                at.0,
+                at.1,
+                message,
+            );
         }
         scopes(old_requirement, new_requirement, at, sink);
     }
     for (j, new_requirement) in new_alternatives.iter().enumerate() {
         if new_free[j] {
-            let names = schemes(new_requirement).into_iter().collect::<Vec<_>>().join(" + ");
+            let names = schemes(new_requirement)
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(" + ");
             let message = format!("the security alternative {names} was added");
-            sink.push("security-alternative-added".into(), Impact::ADDITION, at.0, at.1, message);
+            sink.push(
+                "security-alternative-added".into(),
+                Impact::ADDITION,
+                at.0,
+                at.1,
+                message,
+            );
         }
     }
     definitions(differ, old_alternatives, new_alternatives, sink);
@@ -119,11 +159,23 @@ fn scopes(
         };
         for scope in new_scopes.iter().filter(|s| !old_scopes.contains(s)) {
             let message = format!("scope `{scope}` of `{scheme}` is now required");
-            sink.push("security-scope-added".into(), Impact::BREAKING, at.0, at.1, message);
+            sink.push(
+                "security-scope-added".into(),
+                Impact::BREAKING,
+                at.0,
+                at.1,
+                message,
+            );
         }
         for scope in old_scopes.iter().filter(|s| !new_scopes.contains(s)) {
             let message = format!("scope `{scope}` of `{scheme}` is no longer required");
-            sink.push("security-scope-removed".into(), Impact::ADDITION, at.0, at.1, message);
+            sink.push(
+                "security-scope-removed".into(),
+                Impact::ADDITION,
+                at.0,
+                at.1,
+                message,
+            );
         }
     }
 }

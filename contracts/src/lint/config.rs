@@ -91,11 +91,17 @@ impl Ruleset {
             message,
         };
         let Some(root) = document.as_object() else {
-            return Err(invalid("", "expected a mapping with a `rules` mapping".into()));
+            return Err(invalid(
+                "",
+                "expected a mapping with a `rules` mapping".into(),
+            ));
         };
         if let Some(key) = root.keys().find(|key| *key != "rules") {
             let at = pointer::child("", key);
-            return Err(invalid(&at, format!("unknown key `{key}`; expected `rules`")));
+            return Err(invalid(
+                &at,
+                format!("unknown key `{key}`; expected `rules`"),
+            ));
         }
         let rules = match root.get("rules") {
             None => return Ok(Ruleset::default()),
@@ -121,7 +127,9 @@ impl Ruleset {
                 _ => {
                     let message = format!(
                         "`{}` is not a setting; expected off, error, warning, info or hint",
-                        setting.as_str().map_or_else(|| setting.to_string(), str::to_owned)
+                        setting
+                            .as_str()
+                            .map_or_else(|| setting.to_string(), str::to_owned)
                     );
                     return Err(invalid(&at, message));
                 }
@@ -169,14 +177,17 @@ mod tests {
 
     #[test]
     fn names_the_file_line_and_key_of_mistakes() {
-        let error = parse("rules:\n  operation-tags: off\n  no-such-rule: error\n").expect_err("unknown");
+        let error =
+            parse("rules:\n  operation-tags: off\n  no-such-rule: error\n").expect_err("unknown");
         assert_eq!(
             error.to_string(),
             "lint.yaml:3: /rules/no-such-rule: unknown rule id `no-such-rule`"
         );
         let error = parse("rules:\n  operation-tags: fatal\n").expect_err("severity");
         assert!(
-            error.to_string().starts_with("lint.yaml:2: /rules/operation-tags: `fatal` is not a setting"),
+            error
+                .to_string()
+                .starts_with("lint.yaml:2: /rules/operation-tags: `fatal` is not a setting"),
             "{error}"
         );
         let error = parse("extends: spectral:oas\n").expect_err("key");
@@ -184,7 +195,10 @@ mod tests {
             error.to_string(),
             "lint.yaml:1: /extends: unknown key `extends`; expected `rules`"
         );
-        assert!(matches!(parse("rules: [a]"), Err(RulesetError::Invalid { .. })));
+        assert!(matches!(
+            parse("rules: [a]"),
+            Err(RulesetError::Invalid { .. })
+        ));
         assert!(matches!(parse("- a"), Err(RulesetError::Invalid { .. })));
         assert!(matches!(
             parse("rules: {a: b"),

@@ -20,7 +20,7 @@ pub(super) fn info_description(cx: &Context<'_>) -> Vec<Hit> {
 }
 
 pub(super) fn info_contact(cx: &Context<'_>) -> Vec<Hit> {
-    let contact = cx.document.pointer("/info/contact");
+    let contact = pointer::resolve(cx.document, "/info/contact");
     if contact
         .and_then(Value::as_object)
         .is_some_and(|contact| !contact.is_empty())
@@ -151,7 +151,7 @@ pub(super) fn unused_components(cx: &Context<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
     for section in REUSABLE {
         let section_at = pointer::child("/components", section);
-        let entries = cx.document.pointer(&section_at).and_then(Value::as_object);
+        let entries = pointer::resolve(cx.document, &section_at).and_then(Value::as_object);
         for name in entries.into_iter().flat_map(|entries| entries.keys()) {
             let at = pointer::child(&section_at, name);
             if !name.starts_with("x-") && !used(&at) {

@@ -55,7 +55,7 @@ pub(super) fn media(cx: &Context<'_>) -> Vec<Hit> {
 /// types, parameters and headers) have exactly one of `value` and `externalValue`.
 pub(super) fn value_or_external(cx: &Context<'_>) -> Vec<Hit> {
     let mut lists: Vec<String> = Vec::new();
-    if cx.document.pointer("/components/examples").is_some() {
+    if pointer::resolve(cx.document, "/components/examples").is_some() {
         lists.push("/components/examples".to_owned());
     }
     walk::objects(cx.document, &mut |at, object| {
@@ -65,7 +65,7 @@ pub(super) fn value_or_external(cx: &Context<'_>) -> Vec<Hit> {
     });
     let mut hits = Vec::new();
     for list_at in lists {
-        let names = cx.document.pointer(&list_at).and_then(Value::as_object);
+        let names = pointer::resolve(cx.document, &list_at).and_then(Value::as_object);
         for name in names.into_iter().flat_map(Map::keys) {
             let at = pointer::child(&list_at, name);
             let Ok((example_at, example)) = refs::follow(cx.document, &at) else {
@@ -74,7 +74,9 @@ pub(super) fn value_or_external(cx: &Context<'_>) -> Vec<Hit> {
             let value = example.get("value").is_some();
             let external = example.get("externalValue").is_some();
             if value == external {
-                let message = format!("example `{name}` must have either `value` or `externalValue`, not both or neither");
+                let message = format!(
+                    "example `{name}` must have either `value` or `externalValue`, not both or neither"
+                );
                 hits.push(Hit::new(example_at, message));
             }
         }

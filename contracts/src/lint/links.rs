@@ -33,7 +33,7 @@ fn links<'a>(cx: &Context<'a>) -> Vec<(String, &'a Value)> {
     maps.dedup();
     let mut found = Vec::new();
     for map_at in maps {
-        let map = cx.document.pointer(&map_at).and_then(Value::as_object);
+        let map = pointer::resolve(cx.document, &map_at).and_then(Value::as_object);
         for name in map.into_iter().flat_map(Map::keys) {
             if let Ok(link) = refs::follow(cx.document, &pointer::child(&map_at, name)) {
                 found.push(link);
@@ -61,7 +61,8 @@ pub(crate) fn expression_error(expression: &str) -> Option<&'static str> {
         return None;
     }
     if let Some(json_pointer) = source.strip_prefix("body#") {
-        return (!pointer::is_valid(json_pointer)).then_some("`body#` must be followed by a JSON pointer");
+        return (!pointer::is_valid(json_pointer))
+            .then_some("`body#` must be followed by a JSON pointer");
     }
     if let Some(name) = source
         .strip_prefix("query.")
@@ -88,7 +89,9 @@ pub(super) fn parameters_expression(cx: &Context<'_>) -> Vec<Hit> {
                 continue;
             };
             if let Some(why) = expression_error(expression) {
-                let message = format!("link parameter `{name}`: `{expression}` is not a runtime expression: {why}");
+                let message = format!(
+                    "link parameter `{name}`: `{expression}` is not a runtime expression: {why}"
+                );
                 hits.push(Hit::new(pointer::child(&parameters_at, name), message));
             }
         }

@@ -11,7 +11,7 @@ use crate::{pointer, refs};
 
 /// The operation object as written.
 fn raw<'a>(cx: &Context<'a>, operation: &Operation) -> Option<&'a Value> {
-    cx.document.pointer(&operation.pointer)
+    pointer::resolve(cx.document, &operation.pointer)
 }
 
 pub(super) fn operation_id_in_url(cx: &Context<'_>) -> Vec<Hit> {
@@ -130,7 +130,10 @@ pub(super) fn tag_defined(cx: &Context<'_>) -> Vec<Hit> {
             let Some(name) = tag.as_str() else { continue };
             if !declared.contains(name) {
                 let at = pointer::index(&pointer::child(&operation.pointer, "tags"), index);
-                hits.push(Hit::new(at, format!("tag `{name}` is not declared in the root `tags`")));
+                hits.push(Hit::new(
+                    at,
+                    format!("tag `{name}` is not declared in the root `tags`"),
+                ));
             }
         }
     }
@@ -167,7 +170,7 @@ pub(super) fn security_defined(cx: &Context<'_>) -> Vec<Hit> {
         .into_iter()
         .filter(|list_at| checked.insert(list_at.clone()))
     {
-        let requirements = cx.document.pointer(&list_at).and_then(Value::as_array);
+        let requirements = pointer::resolve(cx.document, &list_at).and_then(Value::as_array);
         for (index, requirement) in requirements.into_iter().flatten().enumerate() {
             let requirement_at = pointer::index(&list_at, index);
             for (name, scopes) in requirement.as_object().into_iter().flatten() {
@@ -264,7 +267,10 @@ mod tests {
 
     #[test]
     fn tag_defined() {
-        let text = clean_with("      tags: [Orders]\n      security: []\n", "      tags: [Orders, Audit]\n      security: []\n");
+        let text = clean_with(
+            "      tags: [Orders]\n      security: []\n",
+            "      tags: [Orders, Audit]\n      security: []\n",
+        );
         assert_eq!(
             hits(&text, "operation-tag-defined")[0].0,
             "/paths/~1orders~1{orderId}/get/tags/1"

@@ -25,7 +25,7 @@ fn servers<'a>(cx: &Context<'a>) -> Vec<(String, &'a Value)> {
     }
     let mut found = Vec::new();
     for list_at in lists {
-        let list = cx.document.pointer(&list_at).and_then(Value::as_array);
+        let list = pointer::resolve(cx.document, &list_at).and_then(Value::as_array);
         for (index, server) in list.into_iter().flatten().enumerate() {
             found.push((pointer::index(&list_at, index), server));
         }
@@ -58,7 +58,11 @@ pub(super) fn variables(cx: &Context<'_>) -> Vec<Hit> {
         let variables_at = pointer::child(&at, "variables");
         let defined = server.get("variables").and_then(Value::as_object);
         let is_defined = |name: &str| defined.is_some_and(|defined| defined.contains_key(name));
-        let missing: Vec<&str> = used.iter().copied().filter(|name| !is_defined(name)).collect();
+        let missing: Vec<&str> = used
+            .iter()
+            .copied()
+            .filter(|name| !is_defined(name))
+            .collect();
         if !missing.is_empty() {
             let message = format!(
                 "server URL `{url}` uses variables that are not defined in `variables`: {}",
@@ -77,7 +81,9 @@ pub(super) fn variables(cx: &Context<'_>) -> Vec<Hit> {
             if let (Some(default), Some(allowed)) = (default, allowed)
                 && !allowed.iter().any(|value| value.as_str() == Some(default))
             {
-                let message = format!("the default `{default}` of server variable `{name}` is not one of its enum values");
+                let message = format!(
+                    "the default `{default}` of server variable `{name}` is not one of its enum values"
+                );
                 hits.push(Hit::new(pointer::child(&variable_at, "default"), message));
             }
         }
@@ -91,7 +97,10 @@ pub(super) fn no_trailing_slash(cx: &Context<'_>) -> Vec<Hit> {
         .filter_map(|(at, server)| {
             let url = url(server)?;
             (url.len() > 1 && url.ends_with('/')).then(|| {
-                Hit::new(pointer::child(&at, "url"), format!("server URL `{url}` ends with a slash"))
+                Hit::new(
+                    pointer::child(&at, "url"),
+                    format!("server URL `{url}` ends with a slash"),
+                )
             })
         })
         .collect()
@@ -103,7 +112,10 @@ pub(super) fn not_example(cx: &Context<'_>) -> Vec<Hit> {
         .filter_map(|(at, server)| {
             let url = url(server)?;
             url.contains("example.com").then(|| {
-                Hit::new(pointer::child(&at, "url"), format!("server URL `{url}` points at example.com"))
+                Hit::new(
+                    pointer::child(&at, "url"),
+                    format!("server URL `{url}` points at example.com"),
+                )
             })
         })
         .collect()

@@ -55,7 +55,11 @@ mod tests {
             "      operationId: getOrder\n",
             "      operationId: getOrder\n      x-sunset: 2027-01-31\n",
         );
-        assert!(hits(&text, "canongate-sunset-date")[0].1.contains("not `deprecated: true`"));
+        assert!(
+            hits(&text, "canongate-sunset-date")[0]
+                .1
+                .contains("not `deprecated: true`")
+        );
         let text = clean_with(
             "      operationId: getOrder\n",
             "      operationId: getOrder\n      deprecated: true\n      x-sunset: 2027-01-31\n",

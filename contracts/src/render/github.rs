@@ -8,7 +8,9 @@ use crate::report::DiffReport;
 
 /// Escapes the message of a workflow command.
 fn data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a property value of a workflow command.
@@ -16,7 +18,13 @@ fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn command(kind: &str, file: Option<&str>, line: Option<usize>, title: &str, message: &str) -> String {
+fn command(
+    kind: &str,
+    file: Option<&str>,
+    line: Option<usize>,
+    title: &str,
+    message: &str,
+) -> String {
     let mut properties = Vec::new();
     if let Some(file) = file {
         properties.push(format!("file={}", property(file)));
@@ -44,14 +52,26 @@ pub(super) fn diff(report: &DiffReport, fail_on: Option<Level>) -> String {
         && !verdict.is_accepted()
     {
         let line = report.new.line("/info/version");
-        out.push_str(&command("error", Some(&report.new.origin), line, "semver gate", &verdict.to_string()));
+        out.push_str(&command(
+            "error",
+            Some(&report.new.origin),
+            line,
+            "semver gate",
+            &verdict.to_string(),
+        ));
     }
     let summary = if report.changes.is_empty() {
         "no changes".to_owned()
     } else {
         super::summary(report)
     };
-    out.push_str(&command("notice", None, None, "canongate contract diff", &summary));
+    out.push_str(&command(
+        "notice",
+        None,
+        None,
+        "canongate contract diff",
+        &summary,
+    ));
     out
 }
 
@@ -63,8 +83,18 @@ pub(super) fn lint(report: &LintReport, fail_on: Option<Severity>) -> String {
             Severity::Error | Severity::Warning => "warning",
             Severity::Info | Severity::Hint => "notice",
         };
-        let message = format!("{}: {}", crate::pointer::display(&finding.pointer), finding.message);
-        out.push_str(&command(kind, Some(&report.origin), finding.line, finding.rule, &message));
+        let message = format!(
+            "{}: {}",
+            crate::pointer::display(&finding.pointer),
+            finding.message
+        );
+        out.push_str(&command(
+            kind,
+            Some(&report.origin),
+            finding.line,
+            finding.rule,
+            &message,
+        ));
     }
     out
 }
@@ -82,8 +112,18 @@ mod tests {
             lines.contains(&"::error file=new.yaml,line=11,title=request-parameter-became-required::GET /orders (listOrders): query parameter `status` became required"),
             "{out}"
         );
-        assert!(lines.iter().any(|l| l.starts_with("::warning file=new.yaml,line=")), "{out}");
-        assert!(lines.iter().any(|l| l.starts_with("::error file=new.yaml,line=4,title=semver gate::refused")), "{out}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("::warning file=new.yaml,line=")),
+            "{out}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("::error file=new.yaml,line=4,title=semver gate::refused")),
+            "{out}"
+        );
         assert_eq!(super::property("a:b,c%"), "a%3Ab%2Cc%25");
         assert_eq!(super::data("x\ny"), "x%0Ay");
     }

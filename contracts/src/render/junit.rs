@@ -63,7 +63,10 @@ fn document(suite: &str, cases: &[Case]) -> String {
                     ));
                 }
                 if let Some(output) = output {
-                    xml.push_str(&format!("      <system-out>{}</system-out>\n", escape(output)));
+                    xml.push_str(&format!(
+                        "      <system-out>{}</system-out>\n",
+                        escape(output)
+                    ));
                 }
                 xml.push_str("    </testcase>\n");
             }
@@ -85,7 +88,13 @@ pub(super) fn diff(report: &DiffReport, fail_on: Option<Level>) -> String {
             Case {
                 class: format!("{} {}", change.operation.method, change.operation.path),
                 name: change.id.clone(),
-                failure: fails.then(|| (change.level.to_string(), change.message.clone(), detail.clone())),
+                failure: fails.then(|| {
+                    (
+                        change.level.to_string(),
+                        change.message.clone(),
+                        detail.clone(),
+                    )
+                }),
                 output: (!fails).then_some(detail),
             }
         })
@@ -94,7 +103,8 @@ pub(super) fn diff(report: &DiffReport, fail_on: Option<Level>) -> String {
         cases.push(Case {
             class: "semver".into(),
             name: "semver-gate".into(),
-            failure: (!verdict.is_accepted()).then(|| ("refused".into(), verdict.to_string(), verdict.to_string())),
+            failure: (!verdict.is_accepted())
+                .then(|| ("refused".into(), verdict.to_string(), verdict.to_string())),
             output: verdict.is_accepted().then(|| verdict.to_string()),
         });
     }
@@ -115,9 +125,10 @@ pub(super) fn lint(report: &LintReport, fail_on: Option<crate::lint::Severity>) 
         .findings
         .iter()
         .map(|finding| {
-            let place = finding
-                .line
-                .map_or_else(|| report.origin.clone(), |line| format!("{}:{line}", report.origin));
+            let place = finding.line.map_or_else(
+                || report.origin.clone(),
+                |line| format!("{}:{line}", report.origin),
+            );
             let detail = format!(
                 "{place}: {}: {}",
                 crate::pointer::display(&finding.pointer),
@@ -126,8 +137,18 @@ pub(super) fn lint(report: &LintReport, fail_on: Option<crate::lint::Severity>) 
             let fails = super::failing_finding(finding.severity, fail_on) || report.unusable;
             Case {
                 class: finding.rule.to_owned(),
-                name: format!("{} {}", finding.rule, crate::pointer::display(&finding.pointer)),
-                failure: fails.then(|| (finding.severity.to_string(), finding.message.clone(), detail.clone())),
+                name: format!(
+                    "{} {}",
+                    finding.rule,
+                    crate::pointer::display(&finding.pointer)
+                ),
+                failure: fails.then(|| {
+                    (
+                        finding.severity.to_string(),
+                        finding.message.clone(),
+                        detail.clone(),
+                    )
+                }),
                 output: (!fails).then_some(detail),
             }
         })
@@ -152,11 +173,19 @@ mod tests {
     fn failures_follow_the_threshold() {
         let xml = super::diff(&report(), Some(Level::Breaking));
         assert!(xml.contains("tests=\"4\" failures=\"2\""), "{xml}");
-        assert!(xml.contains("<testcase classname=\"GET /orders\" name=\"request-parameter-became-required\">"), "{xml}");
+        assert!(
+            xml.contains(
+                "<testcase classname=\"GET /orders\" name=\"request-parameter-became-required\">"
+            ),
+            "{xml}"
+        );
         assert!(xml.contains("<failure type=\"breaking\""), "{xml}");
         assert!(xml.contains("name=\"semver-gate\""), "{xml}");
         let xml = super::diff(&report(), Some(Level::Info));
         assert!(xml.contains("failures=\"4\""), "{xml}");
-        assert_eq!(super::escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(
+            super::escape("a<b & \"c\"\u{1}"),
+            "a&lt;b &amp; &quot;c&quot;"
+        );
     }
 }

@@ -23,8 +23,15 @@ pub(super) fn diff(report: &DiffReport) -> String {
         out.push_str(&format!("{}\n", super::summary(report)));
     }
     if let Some(verdict) = &report.verdict {
-        let outcome = if verdict.is_accepted() { "**accepted**" } else { "**refused**" };
-        out.push_str(&format!("\nSemver gate: {outcome} — {}\n", cell(&verdict.to_string())));
+        let outcome = if verdict.is_accepted() {
+            "**accepted**"
+        } else {
+            "**refused**"
+        };
+        out.push_str(&format!(
+            "\nSemver gate: {outcome} — {}\n",
+            cell(&verdict.to_string())
+        ));
     }
     if report.changes.is_empty() {
         return out;
@@ -56,16 +63,28 @@ pub(super) fn lint(report: &LintReport) -> String {
         super::plural(report.count(Severity::Warning), "warning"),
         report.count(Severity::Info),
         super::plural(report.count(Severity::Hint), "hint"),
-        if report.unusable { " — the document is unusable" } else { "" }
+        if report.unusable {
+            " — the document is unusable"
+        } else {
+            ""
+        }
     ));
     if report.findings.is_empty() {
         return out;
     }
     out.push_str("\n| severity | rule | where | message |\n|---|---|---|---|\n");
-    for severity in [Severity::Error, Severity::Warning, Severity::Info, Severity::Hint] {
+    for severity in [
+        Severity::Error,
+        Severity::Warning,
+        Severity::Info,
+        Severity::Hint,
+    ] {
         for finding in report.findings.iter().filter(|f| f.severity == severity) {
             let place = match finding.line {
-                Some(line) => format!("line {line}, `{}`", crate::pointer::display(&finding.pointer)),
+                Some(line) => format!(
+                    "line {line}, `{}`",
+                    crate::pointer::display(&finding.pointer)
+                ),
                 None => format!("`{}`", crate::pointer::display(&finding.pointer)),
             };
             out.push_str(&format!(
@@ -87,11 +106,19 @@ mod tests {
     #[test]
     fn a_table_most_severe_first() {
         let markdown = super::diff(&report());
-        assert!(markdown.starts_with("### Contract diff: Orders 1.0.0 → 1.1.0\n"), "{markdown}");
+        assert!(
+            markdown.starts_with("### Contract diff: Orders 1.0.0 → 1.1.0\n"),
+            "{markdown}"
+        );
         assert!(markdown.contains("Semver gate: **refused**"), "{markdown}");
-        let rows: Vec<&str> = markdown.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| level")).collect();
+        let rows: Vec<&str> = markdown
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| level"))
+            .collect();
         assert_eq!(rows.len(), 3, "{markdown}");
-        assert!(rows[0].starts_with("| breaking | `request-parameter-became-required` | `GET /orders` | new.yaml:11 |"));
+        assert!(rows[0].starts_with(
+            "| breaking | `request-parameter-became-required` | `GET /orders` | new.yaml:11 |"
+        ));
         assert!(rows[2].starts_with("| info |"));
         let lint = super::lint(&lint_report());
         assert!(lint.contains("| warning | `info-contact` |"), "{lint}");

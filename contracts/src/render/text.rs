@@ -51,6 +51,9 @@ mod tests {
             lines[3],
             "old.yaml 1.0.0 -> new.yaml 1.1.0: 1 breaking, 1 warning, 1 info; required bump: major"
         );
-        assert!(lines[4].starts_with("semver gate: refused: 1.0.0 -> 1.1.0 is a minor bump"), "{text}");
+        assert!(
+            lines[4].starts_with("semver gate: refused: 1.0.0 -> 1.1.0 is a minor bump"),
+            "{text}"
+        );
     }
 }

@@ -3,20 +3,23 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use canongate_policy::throttle::ThrottleClock;
+
 use crate::runtime;
 
 /// Loads the document as the gateway would and lists every problem, or a summary when valid.
 pub fn check(file: &Path) -> ExitCode {
-    match runtime::load(file) {
-        Ok(runtime) => {
-            let snapshot = &runtime.snapshot;
+    match runtime::check(file, &ThrottleClock::system(), None) {
+        Ok(checked) => {
+            let snapshot = &checked.snapshot;
             println!(
-                "{}: valid (revision {}, {} systems, {} APIs, {} operations)",
+                "{}: valid (revision {}, {} systems, {} APIs, {} operations, {} consumers)",
                 file.display(),
                 snapshot.revision,
                 snapshot.systems.len(),
                 snapshot.apis.len(),
-                snapshot.operations.len()
+                snapshot.operations.len(),
+                snapshot.consumers.len()
             );
             ExitCode::SUCCESS
         }

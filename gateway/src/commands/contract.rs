@@ -120,13 +120,17 @@ fn severity(name: &str) -> Option<Severity> {
 
 /// Reads `path`, or describes why it cannot be read.
 fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|error| format!("{}: cannot read the file: {error}", path.display()))
+    std::fs::read(path)
+        .map_err(|error| format!("{}: cannot read the file: {error}", path.display()))
 }
 
 /// Prints every load problem as `file:line: pointer: message`.
 fn print_problems(error: &LoadError) {
     for problem in &error.problems {
-        let line = problem.line.map(|line| format!(":{line}")).unwrap_or_default();
+        let line = problem
+            .line
+            .map(|line| format!(":{line}"))
+            .unwrap_or_default();
         eprintln!(
             "{}{line}: {}: {}",
             problem.origin,
@@ -153,7 +157,10 @@ fn diff(args: &DiffArgs) -> ExitCode {
             violation_level: level(&args.sunset_violations).unwrap_or(Level::Warning),
         },
     };
-    let (old_origin, new_origin) = (args.old.display().to_string(), args.new.display().to_string());
+    let (old_origin, new_origin) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
+    );
     let report = match DiffReport::from_bytes(
         (&old_origin, &old),
         (&new_origin, &new),

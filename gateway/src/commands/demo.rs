@@ -12,9 +12,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use canongate_simulator::System;
 
+mod credentials;
+
 use super::ServeArgs;
 use crate::logging;
 use crate::server;
+use credentials::{DemoConsumer, DemoIssuer};
 
 /// Options of `canongate demo`.
 #[derive(Debug, clap::Args)]
@@ -51,10 +54,22 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
     }
     let systems = start_systems()?;
+    let issuer = DemoIssuer::generate()?;
+    let apis: Vec<&str> = canongate_contracts::canonical::ALL
+        .iter()
+        .map(|(api, _)| *api)
+        .collect();
+    let consumers = issuer.consumers(&apis)?;
+    let credentials = credentials::write_credentials(&data, &consumers)?;
     let config = data.join("gateway.yaml");
-    std::fs::write(&config, gateway_document(args, &systems))
+    let document = format!(
+        "{}{}",
+        gateway_document(args, &systems),
+        issuer.document_sections(&consumers, &apis)
+    );
+    std::fs::write(&config, document)
         .with_context(|| format!("cannot write {}", config.display()))?;
-    print!("{}", banner(args, &data, &config));
+    print!("{}", banner(args, &data, &config, &credentials, &consumers));
     server::run(config, &args.serve.options())
 }
 
@@ -137,26 +152,51 @@ fn gateway_document(args: &DemoArgs, systems: &[(System, SocketAddr)]) -> String
     out
 }
 
-fn banner(args: &DemoArgs, data: &Path, config: &Path) -> String {
+fn banner(
+    args: &DemoArgs,
+    data: &Path,
+    config: &Path,
+    credentials: &Path,
+    consumers: &[DemoConsumer],
+) -> String {
     let base = format!("http://{}", args.listen);
     let ops = format!("http://{}", args.ops_listen);
-    format!(
+    let mut out = format!(
         "\nCanongate demo: the canonical retail APIs in front of simulated CRM, ERP and shop systems.\n\n\
          gateway   {base}\n\
          ops       {ops}/readyz   {ops}/metrics\n\
-         files     {data} (gateway document: {config}; edit it and send SIGHUP to reload)\n\n\
-         Try:\n\
-         \x20 curl -s '{base}/customer/v1/customers?limit=2'\n\
-         \x20 curl -s '{base}/product/v1/products?limit=2'\n\
-         \x20 curl -s '{base}/inventory/v1/stock-levels?limit=3'\n\
-         \x20 curl -s '{base}/price/v1/prices?limit=2'\n\
-         \x20 curl -s '{base}/order/v1/orders?limit=1'\n\
-         \x20 curl -s '{base}/shipment/v1/shipments?limit=1'\n\
-         \x20 curl -s '{base}/return/v1/returns?limit=1'\n\
-         \x20 curl -si -X DELETE '{base}/order/v1/orders'      # 405 with Allow, as problem+json\n\
-         \x20 curl -s '{ops}/readyz'\n\n\
-         Press Ctrl-C to stop.\n\n",
+         files     {data} (gateway document: {config}; edit it and send SIGHUP to reload)\n\
+         tokens    {credentials} (one consumer per system and tier)\n\n\
+         Consumers (id, tier; scopes: read on every API, write on the APIs their system owns):\n",
         data = data.display(),
         config = config.display(),
-    )
+        credentials = credentials.display(),
+    );
+    for consumer in consumers {
+        let _ = writeln!(
+            out,
+            "  {:<12} {:<7} {}...",
+            consumer.id,
+            consumer.tier,
+            &consumer.token[..24.min(consumer.token.len())]
+        );
+    }
+    let token = consumers
+        .iter()
+        .find(|c| c.id == "shop-gold")
+        .map_or("", |c| c.token.as_str());
+    let _ = write!(
+        out,
+        "\nTry (as shop-gold):\n\
+         \x20 export TOKEN='{token}'\n\
+         \x20 curl -s -H \"Authorization: Bearer $TOKEN\" '{base}/customer/v1/customers?limit=2'\n\
+         \x20 curl -s -H \"Authorization: Bearer $TOKEN\" '{base}/inventory/v1/stock-levels?limit=3'\n\
+         \x20 curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Api-Version: 1' '{base}/order/orders?limit=1'\n\
+         \x20 curl -si -H \"Authorization: Bearer $TOKEN\" '{base}/price/v1/prices?limit=1'   # RateLimit headers\n\
+         \x20 curl -si '{base}/product/v1/products'                        # 401 without a token\n\
+         \x20 curl -si -X DELETE -H \"Authorization: Bearer $TOKEN\" '{base}/order/v1/orders'   # 405 with Allow\n\
+         \x20 curl -s '{ops}/readyz'\n\n\
+         Press Ctrl-C to stop.\n\n"
+    );
+    out
 }

@@ -39,7 +39,8 @@ pub(super) fn compare_wrapped(
     direction: Direction,
     local: &mut Local,
 ) -> bool {
-    let composed = |effective: &Effective<'_>| KINDS.iter().any(|kind| effective.first(kind).is_some());
+    let composed =
+        |effective: &Effective<'_>| KINDS.iter().any(|kind| effective.first(kind).is_some());
     let wrappable = |composition: &Effective<'_>, plain: &Effective<'_>| {
         !composition.has_own_constraints() && !composed(plain) && plain.has_own_constraints()
     };
@@ -96,7 +97,8 @@ pub(super) fn compare(
             lists.push(("anyOf", old_list, new_list));
         }
         (Some(("anyOf", old_list)), Some(("oneOf", new_list))) => {
-            let message = "anyOf became oneOf: values must match exactly one alternative".to_owned();
+            let message =
+                "anyOf became oneOf: values must match exactly one alternative".to_owned();
             record("any-of-became-one-of", Effect::Narrows, "anyOf", message);
             lists.push(("oneOf", old_list, new_list));
         }
@@ -218,9 +220,7 @@ fn pair(
         .map(|at| traits(new_document, at, new_discriminator.as_deref()))
         .collect();
     let members = |index: usize, list: &[String], wrapped: &Option<Vec<String>>| {
-        wrapped
-            .clone()
-            .unwrap_or_else(|| vec![list[index].clone()])
+        wrapped.clone().unwrap_or_else(|| vec![list[index].clone()])
     };
     let mut pairing = Pairing {
         old_free: vec![true; lists.old.len()],
@@ -271,7 +271,12 @@ fn pair(
             judge(Effect::Narrows, direction),
             lists.old[i].clone(),
             new.at(lists.kind),
-            format!("{} alternative {} ({}) was removed", lists.kind, i, describe(&old_traits[i])),
+            format!(
+                "{} alternative {} ({}) was removed",
+                lists.kind,
+                i,
+                describe(&old_traits[i])
+            ),
         ));
     }
     for j in (0..lists.new.len()).filter(|&j| new_free[j]) {
@@ -280,7 +285,12 @@ fn pair(
             judge(Effect::Widens, direction),
             old.at(lists.kind),
             lists.new[j].clone(),
-            format!("{} alternative {} ({}) was added", lists.kind, j, describe(&new_traits[j])),
+            format!(
+                "{} alternative {} ({}) was added",
+                lists.kind,
+                j,
+                describe(&new_traits[j])
+            ),
         ));
     }
 }

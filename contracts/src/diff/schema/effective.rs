@@ -78,7 +78,7 @@ impl<'a> Effective<'a> {
         let members = node
             .iter()
             .filter_map(|at| {
-                let object = document.pointer(at)?.as_object()?;
+                let object = pointer::resolve(document, at)?.as_object()?;
                 Some((at.as_str(), object))
             })
             .collect();
@@ -92,7 +92,9 @@ impl<'a> Effective<'a> {
     /// Every member's value of `key`, with the pointer of that value.
     pub(crate) fn all(&self, key: &'a str) -> impl Iterator<Item = (String, &'a Value)> + '_ {
         self.members.iter().filter_map(move |(at, object)| {
-            object.get(key).map(|value| (pointer::child(at, key), value))
+            object
+                .get(key)
+                .map(|value| (pointer::child(at, key), value))
         })
     }
 
@@ -137,7 +139,9 @@ impl<'a> Effective<'a> {
     pub(crate) fn enumeration(&self) -> Option<Vec<&'a Value>> {
         let mut allowed: Option<Vec<&'a Value>> = None;
         for (_, value) in self.all("enum") {
-            let Some(values) = value.as_array() else { continue };
+            let Some(values) = value.as_array() else {
+                continue;
+            };
             allowed = Some(match allowed {
                 None => values.iter().collect(),
                 Some(known) => known.into_iter().filter(|v| values.contains(v)).collect(),
@@ -149,12 +153,14 @@ impl<'a> Effective<'a> {
     /// The tightest upper bound of `key` (`exclusive` names the OpenAPI 3.0
     /// boolean modifier, if any).
     pub(crate) fn upper(&self, key: &'a str, exclusive: Option<&'a str>) -> Option<Bound> {
-        self.bounds(key, exclusive).reduce(|a, b| if tighter_upper(b, a) { b } else { a })
+        self.bounds(key, exclusive)
+            .reduce(|a, b| if tighter_upper(b, a) { b } else { a })
     }
 
     /// The tightest lower bound of `key`.
     pub(crate) fn lower(&self, key: &'a str, exclusive: Option<&'a str>) -> Option<Bound> {
-        self.bounds(key, exclusive).reduce(|a, b| if tighter_lower(b, a) { b } else { a })
+        self.bounds(key, exclusive)
+            .reduce(|a, b| if tighter_lower(b, a) { b } else { a })
     }
 
     fn bounds(&self, key: &'a str, exclusive: Option<&'a str>) -> impl Iterator<Item = Bound> + '_ {
@@ -279,7 +285,10 @@ mod tests {
         assert_eq!(effective.types(), Some(BTreeSet::from(["object"])));
         assert_eq!(effective.required(), BTreeSet::from(["id"]));
         let properties = effective.properties();
-        assert_eq!(properties.keys().copied().collect::<Vec<_>>(), ["id", "note"]);
+        assert_eq!(
+            properties.keys().copied().collect::<Vec<_>>(),
+            ["id", "note"]
+        );
         let id = node(&document, properties["id"].clone());
         assert_eq!(
             Effective::new(&document, &id).upper("maxLength", None),

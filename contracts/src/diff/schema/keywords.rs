@@ -243,7 +243,11 @@ fn show(bound: Option<Bound>, upper: bool) -> String {
     }
 }
 
-fn upper(keyword: &BoundKeyword, (old, new): (Option<Bound>, Option<Bound>), record: &mut Record<'_>) {
+fn upper(
+    keyword: &BoundKeyword,
+    (old, new): (Option<Bound>, Option<Bound>),
+    record: &mut Record<'_>,
+) {
     let key = keyword.key;
     let narrower = match (old, new) {
         (None, Some(_)) => true,
@@ -252,7 +256,11 @@ fn upper(keyword: &BoundKeyword, (old, new): (Option<Bound>, Option<Bound>), rec
         (Some(a), Some(b)) if tighter_upper(a, b) => false,
         _ => return,
     };
-    let message = format!("{key} changed from {} to {}", show(old, true), show(new, true));
+    let message = format!(
+        "{key} changed from {} to {}",
+        show(old, true),
+        show(new, true)
+    );
     let (suffix, effect) = if narrower {
         (keyword.decreased, Effect::Narrows)
     } else {
@@ -261,7 +269,11 @@ fn upper(keyword: &BoundKeyword, (old, new): (Option<Bound>, Option<Bound>), rec
     record(suffix, effect, key, message);
 }
 
-fn lower(keyword: &BoundKeyword, (old, new): (Option<Bound>, Option<Bound>), record: &mut Record<'_>) {
+fn lower(
+    keyword: &BoundKeyword,
+    (old, new): (Option<Bound>, Option<Bound>),
+    record: &mut Record<'_>,
+) {
     let key = keyword.key;
     let zero = Bound {
         value: 0.0,
@@ -280,7 +292,11 @@ fn lower(keyword: &BoundKeyword, (old, new): (Option<Bound>, Option<Bound>), rec
         (Some(a), Some(b)) if tighter_lower(a, b) => false,
         _ => return,
     };
-    let message = format!("{key} changed from {} to {}", show(old, false), show(new, false));
+    let message = format!(
+        "{key} changed from {} to {}",
+        show(old, false),
+        show(new, false)
+    );
     let (suffix, effect) = if narrower {
         (keyword.increased, Effect::Narrows)
     } else {
@@ -321,8 +337,16 @@ fn multiple_of(old: &Effective<'_>, new: &Effective<'_>, record: &mut Record<'_>
     let (suffix, effect, message) = match (number(old), number(new)) {
         (None, None) => return,
         (Some(a), Some(b)) if a == b => return,
-        (None, Some(b)) => ("multiple-of-added", Effect::Narrows, format!("values must now be multiples of {b}")),
-        (Some(a), None) => ("multiple-of-removed", Effect::Widens, format!("multipleOf {a} was removed")),
+        (None, Some(b)) => (
+            "multiple-of-added",
+            Effect::Narrows,
+            format!("values must now be multiples of {b}"),
+        ),
+        (Some(a), None) => (
+            "multiple-of-removed",
+            Effect::Widens,
+            format!("multipleOf {a} was removed"),
+        ),
         (Some(a), Some(b)) if divides(b, a) => (
             "multiple-of-decreased",
             Effect::Widens,
@@ -355,12 +379,24 @@ fn pattern(old: &Effective<'_>, new: &Effective<'_>, record: &mut Record<'_>) {
     };
     let (suffix, effect, message) = match (added.is_empty(), removed.is_empty()) {
         (true, true) => return,
-        (false, true) => ("pattern-added", Effect::Narrows, format!("pattern {} added", quote(&added))),
-        (true, false) => ("pattern-removed", Effect::Widens, format!("pattern {} removed", quote(&removed))),
+        (false, true) => (
+            "pattern-added",
+            Effect::Narrows,
+            format!("pattern {} added", quote(&added)),
+        ),
+        (true, false) => (
+            "pattern-removed",
+            Effect::Widens,
+            format!("pattern {} removed", quote(&removed)),
+        ),
         (false, false) => (
             "pattern-changed",
             Effect::Incompatible,
-            format!("pattern changed from {} to {}", quote(&removed), quote(&added)),
+            format!(
+                "pattern changed from {} to {}",
+                quote(&removed),
+                quote(&added)
+            ),
         ),
     };
     record(suffix, effect, "pattern", message);
@@ -376,19 +412,29 @@ fn discriminator(old: &Effective<'_>, new: &Effective<'_>, record: &mut Record<'
         && from != to
     {
         let message = format!("discriminator property changed from `{from}` to `{to}`");
-        record("discriminator-changed", Effect::Incompatible, "discriminator", message);
+        record(
+            "discriminator-changed",
+            Effect::Incompatible,
+            "discriminator",
+            message,
+        );
     }
 }
 
 /// A changed `default` alters what the API does when a consumer omits the
 /// value (a warning in requests); in responses it is documentation.
 fn default(old: &Effective<'_>, new: &Effective<'_>, direction: Direction) -> Option<Found> {
-    let value = |effective: &Effective<'_>| effective.first("default").map(|(_, value)| value.clone());
+    let value =
+        |effective: &Effective<'_>| effective.first("default").map(|(_, value)| value.clone());
     let (old_default, new_default) = (value(old), value(new));
     if old_default == new_default {
         return None;
     }
-    let show = |value: &Option<Value>| value.as_ref().map_or_else(|| "none".to_owned(), Value::to_string);
+    let show = |value: &Option<Value>| {
+        value
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), Value::to_string)
+    };
     let impact = match direction {
         Direction::Request => Impact::WARNING,
         Direction::Response => Impact::PATCH,

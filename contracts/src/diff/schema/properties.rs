@@ -69,29 +69,50 @@ pub(super) fn compare(
     let closed = old.additional() == Additional::Forbidden;
     let policy = comparator.policy;
     let mut names: Vec<&str> = old_properties.keys().copied().collect();
-    names.extend(new_properties.keys().filter(|name| !old_properties.contains_key(*name)));
+    names.extend(
+        new_properties
+            .keys()
+            .filter(|name| !old_properties.contains_key(*name)),
+    );
     for name in names {
         let old_side = old_properties.get(name).map(|pointers| {
-            side(comparator.old, pointers, old_required.contains(name), direction)
+            side(
+                comparator.old,
+                pointers,
+                old_required.contains(name),
+                direction,
+            )
         });
         let new_side = new_properties.get(name).map(|pointers| {
-            side(comparator.new, pointers, new_required.contains(name), direction)
+            side(
+                comparator.new,
+                pointers,
+                new_required.contains(name),
+                direction,
+            )
         });
-        let mut found = |suffix, impact, old_at: Option<String>, new_at: Option<String>, message: String| {
-            let pointers = (
-                old_at.or_else(|| Some(old.primary.to_owned())),
-                new_at.or_else(|| Some(new.primary.to_owned())),
-            );
-            local
-                .changes
-                .push(Found::property(suffix, name, impact, pointers, message));
-        };
+        let mut found =
+            |suffix, impact, old_at: Option<String>, new_at: Option<String>, message: String| {
+                let pointers = (
+                    old_at.or_else(|| Some(old.primary.to_owned())),
+                    new_at.or_else(|| Some(new.primary.to_owned())),
+                );
+                local
+                    .changes
+                    .push(Found::property(suffix, name, impact, pointers, message));
+            };
         match (old_side, new_side) {
             (Some(o), Some(n)) if !o.hidden && !n.hidden => {
                 required_change(&o, &n, direction, &mut found);
                 for outcome in deprecation::transition(&o.marks, &n.marks, policy) {
                     let message = outcome.describe();
-                    found(outcome.suffix, Impact::new(outcome.level, outcome.bump), Some(o.pointer()), Some(n.pointer()), message);
+                    found(
+                        outcome.suffix,
+                        Impact::new(outcome.level, outcome.bump),
+                        Some(pointer::resolve(o)),
+                        Some(pointer::resolve(n)),
+                        message,
+                    );
                 }
                 let child = comparator.key(o.pointers, n.pointers, direction);
                 local.edges.push((child, Step::Property(name.to_owned())));
@@ -101,18 +122,33 @@ pub(super) fn compare(
                     Direction::Request => ("became-read-only", "readOnly"),
                     Direction::Response => ("became-write-only", "writeOnly"),
                 };
-                let message = format!("became {flag}: it is no longer part of the {}", noun(direction));
-                found(suffix, Impact::BREAKING, Some(o.pointer()), Some(n.pointer()), message);
+                let message = format!(
+                    "became {flag}: it is no longer part of the {}",
+                    noun(direction)
+                );
+                found(
+                    suffix,
+                    Impact::BREAKING,
+                    Some(pointer::resolve(o)),
+                    Some(pointer::resolve(n)),
+                    message,
+                );
             }
             (Some(o), None) if !o.hidden => {
                 let outcome = deprecation::removal(&o.marks, policy);
                 let message = outcome.describe();
-                found(outcome.suffix, Impact::new(outcome.level, outcome.bump), Some(o.pointer()), None, message);
+                found(
+                    outcome.suffix,
+                    Impact::new(outcome.level, outcome.bump),
+                    Some(pointer::resolve(o)),
+                    None,
+                    message,
+                );
             }
             (o, Some(n)) if !n.hidden => {
                 let was_hidden = o.is_some();
                 let (suffix, impact, message) = added(&n, was_hidden, closed, direction);
-                found(suffix, impact, None, Some(n.pointer()), message);
+                found(suffix, impact, None, Some(pointer::resolve(n)), message);
             }
             _ => {}
         }
@@ -130,13 +166,31 @@ type Record<'r> = dyn FnMut(&'static str, Impact, Option<String>, Option<String>
 
 fn required_change(old: &Side<'_>, new: &Side<'_>, direction: Direction, found: &mut Record<'_>) {
     let (suffix, impact, message) = match (old.required, new.required, direction) {
-        (false, true, Direction::Request) => ("became-required", Impact::BREAKING, "became required"),
-        (false, true, Direction::Response) => ("became-required", Impact::PATCH, "became required: it is always present"),
-        (true, false, Direction::Request) => ("became-optional", Impact::ADDITION, "became optional"),
-        (true, false, Direction::Response) => ("became-optional", Impact::BREAKING, "became optional: it may be absent"),
+        (false, true, Direction::Request) => {
+            ("became-required", Impact::BREAKING, "became required")
+        }
+        (false, true, Direction::Response) => (
+            "became-required",
+            Impact::PATCH,
+            "became required: it is always present",
+        ),
+        (true, false, Direction::Request) => {
+            ("became-optional", Impact::ADDITION, "became optional")
+        }
+        (true, false, Direction::Response) => (
+            "became-optional",
+            Impact::BREAKING,
+            "became optional: it may be absent",
+        ),
         _ => return,
     };
-    found(suffix, impact, Some(old.pointer()), Some(new.pointer()), message.to_owned());
+    found(
+        suffix,
+        impact,
+        Some(pointer::resolve(old)),
+        Some(pointer::resolve(new)),
+        message.to_owned(),
+    );
 }
 
 /// The change for a property that appears in `direction`.

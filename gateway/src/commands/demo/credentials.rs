@@ -6,11 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use canongate_policy::auth::{Algorithm, SigningKey};
 use serde_json::{Value, json};
 
 /// The demo issuer's name in the gateway document.
@@ -38,7 +34,7 @@ const WRITES: [(&str, &[&str]); 3] = [
 
 /// A signing identity generated for one demo run.
 pub struct DemoIssuer {
-    signing_key: EncodingKey,
+    signing_key: SigningKey,
     public_jwk: Value,
 }
 
@@ -59,21 +55,13 @@ pub struct DemoConsumer {
 impl DemoIssuer {
     /// Generates a fresh P-256 key.
     pub fn generate() -> anyhow::Result<Self> {
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-            .map_err(|_| anyhow::anyhow!("cannot generate the demo signing key"))?;
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
-            .map_err(|_| anyhow::anyhow!("cannot read the demo signing key"))?;
-        let point = pair.public_key().as_ref();
-        anyhow::ensure!(point.len() == 65 && point[0] == 4, "unexpected P-256 public key encoding");
-        let public_jwk = json!({
-            "kty": "EC",
-            "crv": "P-256",
-            "kid": KEY_ID,
-            "alg": "ES256",
-            "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
-            "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
-        });
-        Ok(Self { signing_key: EncodingKey::from_ec_der(pkcs8.as_ref()), public_jwk })
+        let signing_key = SigningKey::generate(Algorithm::ES256)
+            .context("cannot generate the demo signing key")?;
+        let public_jwk = signing_key.jwk(Some(KEY_ID));
+        Ok(Self {
+            signing_key,
+            public_jwk,
+        })
     }
 
     /// A token for `subject` with `scopes`, valid for a week.
@@ -87,9 +75,9 @@ impl DemoIssuer {
             "exp": now + TOKEN_LIFETIME.as_secs(),
             "scope": scopes.join(" "),
         });
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(KEY_ID.to_owned());
-        jsonwebtoken::encode(&header, &claims, &self.signing_key).context("cannot sign a demo token")
+        self.signing_key
+            .sign(Some(KEY_ID), &claims)
+            .context("cannot sign a demo token")
     }
 
     /// One consumer per system and tier, each subscribed to every canonical API, with read scopes
@@ -98,11 +86,18 @@ impl DemoIssuer {
         let mut consumers = Vec::new();
         for (system, writes) in WRITES {
             for (tier, ..) in TIERS {
-                let mut scopes: Vec<String> = apis.iter().map(|api| format!("{api}:read")).collect();
+                let mut scopes: Vec<String> =
+                    apis.iter().map(|api| format!("{api}:read")).collect();
                 scopes.extend(writes.iter().map(|api| format!("{api}:write")));
                 let id = format!("{system}-{tier}");
                 let token = self.token(&id, &scopes)?;
-                consumers.push(DemoConsumer { id, system, tier, scopes, token });
+                consumers.push(DemoConsumer {
+                    id,
+                    system,
+                    tier,
+                    scopes,
+                    token,
+                });
             }
         }
         Ok(consumers)
@@ -123,7 +118,10 @@ impl DemoIssuer {
                 "  {tier}:\n    rate: {{requests: {rate}, per: 1s}}\n    burst: {burst}\n    quota: {{per_day: {per_day}}}\n    max_concurrent: {concurrent}\n    priority: {priority}"
             );
         }
-        let _ = writeln!(out, "load_shedding:\n  max_in_flight: 512\n  retry_after: 1s\nconsumers:");
+        let _ = writeln!(
+            out,
+            "load_shedding:\n  max_in_flight: 512\n  retry_after: 1s\nconsumers:"
+        );
         for consumer in consumers {
             let _ = writeln!(
                 out,

@@ -1,0 +1,220 @@
+//! The admission step of a routed request: authentication (bearer JWT or API key), consumer,
+//! subscription, scopes and the consumer's tier limits, in that order.
+//!
+//! The decisions are `canongate-policy`'s; this module reads the request's credentials, refreshes
+//! a JWKS once when a token names an unknown key, and turns every refusal into the problem, the
+//! challenge and the rate-limit headers the client gets.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use canongate_policy::access::Access;
+use canongate_policy::auth::{self, AuthError, VerifiedToken};
+use canongate_policy::consumers::ConsumerIndex;
+use canongate_policy::problem::{Problem, ProblemKind};
+use canongate_policy::snapshot::Operation;
+use canongate_policy::throttle::{Admission, Permit, RateLimitHeaders, Reason};
+use pingora::proxy::Session;
+
+use crate::runtime::Runtime;
+
+/// A request that may go on, and what it holds while it does.
+pub struct Admitted {
+    /// The consumer, for public operations `None`.
+    pub consumer: Option<ConsumerIndex>,
+    /// The tier's concurrency and in-flight slots, released when the request ends.
+    pub permit: Option<Permit>,
+    /// `RateLimit-Policy` / `RateLimit` for the response.
+    pub rate_limit: Option<RateLimitHeaders>,
+}
+
+/// A refused request: the problem and the headers that go with it.
+pub struct Refusal {
+    /// The problem document.
+    pub problem: Problem,
+    /// Extra headers (`WWW-Authenticate`, `Retry-After`, `RateLimit*`).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Refusal {
+    fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Self {
+            problem: Problem::new(kind, detail),
+            headers: Vec::new(),
+        }
+    }
+
+    fn with(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// A credential found on the request.
+enum Credential<'a> {
+    Bearer(&'a str),
+    ApiKey(&'a [u8]),
+}
+
+/// Admits or refuses a request routed to `operation`.
+pub async fn admit(
+    runtime: &Runtime,
+    session: &Session,
+    operation: &Operation,
+) -> Result<Admitted, Refusal> {
+    if operation.access == Access::Public {
+        return Ok(Admitted {
+            consumer: None,
+            permit: None,
+            rate_limit: None,
+        });
+    }
+    let snapshot = &runtime.snapshot;
+    let (consumer_index, token) = identify(runtime, session).await?;
+    let consumer = snapshot.consumers.get(consumer_index);
+    if !consumer.is_subscribed(operation.api_index) {
+        return Err(Refusal::new(
+            ProblemKind::NotSubscribed,
+            format!(
+                "consumer `{}` is not subscribed to API `{}`",
+                consumer.id, operation.api
+            ),
+        ));
+    }
+    let granted = token
+        .as_ref()
+        .map_or(&consumer.scopes, |token| &token.scopes);
+    if let Err(required) = operation.access.check_scopes(granted) {
+        return Err(Refusal::new(
+            ProblemKind::InsufficientScope,
+            format!(
+                "{} {} needs the scopes {}",
+                operation.api,
+                operation.operation_id,
+                required.join(" ")
+            ),
+        )
+        .with(
+            "www-authenticate",
+            auth::insufficient_scope_challenge(required),
+        ));
+    }
+    let api = u32::try_from(operation.api_index).unwrap_or(u32::MAX);
+    match snapshot.throttle.admit(consumer.tier, consumer_index, api) {
+        Admission::Admitted { permit, headers } => Ok(Admitted {
+            consumer: Some(consumer_index),
+            permit: Some(permit),
+            rate_limit: Some(headers),
+        }),
+        Admission::Rejected {
+            retry_after_secs,
+            headers,
+            reason,
+            detail,
+            ..
+        } => {
+            let kind = match reason {
+                Reason::Shed => ProblemKind::Overloaded,
+                Reason::QuotaExhausted { .. } => ProblemKind::QuotaExhausted,
+                Reason::TooManyConcurrent | Reason::RateLimited => ProblemKind::RateLimited,
+            };
+            let mut refusal =
+                Refusal::new(kind, detail).with("retry-after", retry_after_secs.to_string());
+            refusal.headers.extend(rate_limit_fields(&headers));
+            Err(refusal)
+        }
+    }
+}
+
+/// The consumer behind the request's credential, and its verified token when it used one.
+async fn identify(
+    runtime: &Runtime,
+    session: &Session,
+) -> Result<(ConsumerIndex, Option<Arc<VerifiedToken>>), Refusal> {
+    let snapshot = &runtime.snapshot;
+    let headers = &session.req_header().headers;
+    let credential = match (
+        headers.get(http::header::AUTHORIZATION),
+        headers.get(snapshot.auth.api_key_header()),
+    ) {
+        (Some(authorization), _) => {
+            let value = authorization
+                .to_str()
+                .map_err(|_| AuthError::Malformed("the Authorization header is not ASCII"));
+            Credential::Bearer(value.and_then(auth::bearer_token).map_err(unauthorized)?)
+        }
+        (None, Some(key)) => Credential::ApiKey(key.as_bytes()),
+        (None, None) => return Err(unauthorized(AuthError::MissingCredential)),
+    };
+    match credential {
+        Credential::Bearer(token) => {
+            let token = verify(runtime, token).await.map_err(unauthorized)?;
+            let consumer = snapshot
+                .consumers
+                .by_subject(token.issuer, &token.subject)
+                .ok_or_else(|| {
+                    Refusal::new(
+                        ProblemKind::Unauthorized,
+                        format!(
+                            "the token's subject `{}` is not a registered consumer",
+                            token.subject
+                        ),
+                    )
+                    .with(
+                        "www-authenticate",
+                        r#"Bearer error="invalid_token", error_description="unknown consumer""#
+                            .to_owned(),
+                    )
+                })?;
+            Ok((consumer, Some(token)))
+        }
+        Credential::ApiKey(key) => {
+            let consumer = snapshot
+                .consumers
+                .by_key_digest(&auth::api_key_digest(key))
+                .ok_or_else(|| {
+                    Refusal::new(ProblemKind::Unauthorized, "the API key is not valid").with(
+                        "www-authenticate",
+                        format!(r#"ApiKey header="{}""#, snapshot.auth.api_key_header()),
+                    )
+                })?;
+            Ok((consumer, None))
+        }
+    }
+}
+
+/// Verifies a bearer token, refreshing its issuer's JWKS once when it names an unknown key.
+async fn verify(runtime: &Runtime, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
+    let authenticator = &runtime.snapshot.auth;
+    match authenticator.verify_bearer(token, unix_now()) {
+        Err(AuthError::UnknownKid { issuer, .. })
+            if runtime.jwks.refresh_for_unknown_kid(issuer).await =>
+        {
+            authenticator.verify_bearer(token, unix_now())
+        }
+        outcome => outcome,
+    }
+}
+
+fn unauthorized(error: AuthError) -> Refusal {
+    Refusal::new(ProblemKind::Unauthorized, error.detail())
+        .with("www-authenticate", error.www_authenticate())
+}
+
+/// The `RateLimit-Policy` and `RateLimit` fields of `headers`.
+pub fn rate_limit_fields(headers: &RateLimitHeaders) -> Vec<(&'static str, String)> {
+    let mut fields = Vec::with_capacity(2);
+    if let Some(policy) = headers.policy_header() {
+        fields.push(("ratelimit-policy", policy.to_owned()));
+    }
+    if let Some(limit) = headers.render() {
+        fields.push(("ratelimit", limit));
+    }
+    fields
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
