@@ -3,7 +3,8 @@
 //! and the diff of deeply self-referencing schemas of growing size (the
 //! time must grow with the number of schemas, not explode).
 //!
-//! Run with `cargo bench -p canongate-contracts --bench governance`.
+//! Run with `cargo bench -p canongate-contracts --bench governance`. The
+//! allocator is mimalloc, as in the `canongate` binary.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -13,6 +14,9 @@ use canongate_contracts::lint::lint_bytes;
 use canongate_contracts::report::DiffReport;
 use canongate_contracts::{Contract, load_bytes};
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const HEAD: &str = "openapi: 3.0.3\ninfo:\n  title: Generated\n  description: A generated contract for benchmarks.\n  version: VERSION\n  contact: {name: Bench, email: bench@retail.test}\nx-canongate:\n  domain: order\n  owner-team: commerce\n  system-of-record: erp\nsecurity:\n  - oauth2: [read]\ntags:\n  - name: Resources\n";
 

@@ -4,22 +4,32 @@
 //! scanned a second time: [`yaml`] follows block-style indentation and keys,
 //! [`json`] walks JSON (flow) text. Both are best effort: a pointer that the
 //! scan did not see (for example inside a flow collection) resolves to the
-//! line of its nearest recorded ancestor.
+//! line of its nearest recorded ancestor. The scan happens on the first
+//! question, so a document without problems is never scanned.
 
 mod json;
 mod yaml;
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 /// Line numbers of the nodes of one source text.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct LineIndex {
-    lines: HashMap<String, usize>,
+    text: Arc<str>,
+    lines: OnceLock<HashMap<String, usize>>,
 }
 
 impl LineIndex {
-    /// Scans `text`, which has already been parsed successfully.
+    /// An index of `text`, which has already been parsed successfully.
     pub(crate) fn new(text: &str) -> Self {
+        Self {
+            text: Arc::from(text),
+            lines: OnceLock::new(),
+        }
+    }
+
+    fn scan(text: &str) -> HashMap<String, usize> {
         let mut lines = HashMap::new();
         let flow = text
             .trim_start_matches('\u{feff}')
@@ -30,14 +40,15 @@ impl LineIndex {
         } else {
             yaml::scan(text, &mut lines);
         }
-        Self { lines }
+        lines
     }
 
     /// The 1-based line of `pointer`, or of its nearest recorded ancestor.
     pub(crate) fn line(&self, pointer: &str) -> Option<usize> {
+        let lines = self.lines.get_or_init(|| Self::scan(&self.text));
         let mut current = pointer;
         loop {
-            if let Some(&line) = self.lines.get(current) {
+            if let Some(&line) = lines.get(current) {
                 return Some(line);
             }
             current = crate::pointer::parent(current)?;

@@ -30,10 +30,10 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::load;
 use crate::model::Operation;
+use crate::{load, walk};
 use Check::{Load, Run};
 use Severity::{Error, Warning};
 
@@ -168,6 +168,8 @@ enum Check {
 pub(crate) struct Context<'a> {
     /// The whole document.
     pub document: &'a Value,
+    /// Every structural object of the document with its pointer (see [`walk`]).
+    pub objects: &'a [(String, &'a Map<String, Value>)],
     /// The normalized operations (empty when the document's shape is invalid).
     pub operations: &'a [Operation],
 }
@@ -285,8 +287,10 @@ pub fn lint_bytes_with(origin: &str, bytes: &[u8], ruleset: &Ruleset) -> LintRep
         })
         .collect();
     if let Some(document) = &analysis.document {
+        let objects = walk::collect(document);
         let context = Context {
             document,
+            objects: &objects,
             operations: analysis.operations.as_deref().unwrap_or_default(),
         };
         for rule in RULES {

@@ -166,9 +166,7 @@ impl<'a> Normalizer<'a, '_> {
 
     /// The parameters of the list at `list_at` (missing list: none).
     fn parameters(&mut self, list_at: &str) -> Vec<Parameter> {
-        let count = self
-            .document
-            .pointer(list_at)
+        let count = pointer::resolve(self.document, list_at)
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
         (0..count)

@@ -1,11 +1,11 @@
 //! Reads contract bytes into a JSON document, checks that it is OpenAPI
 //! 3.0.x and decodes the typed `openapiv3` view of it.
 //!
-//! The bytes are parsed twice by serde_norway: once into its own `Value`,
-//! which rejects duplicate keys and reports where the syntax breaks, and once
-//! into `serde_json::Value`, the form the rest of the crate works on (YAML
-//! keys such as `200` become strings). The source text is then scanned for
-//! the line of each node. When the document does not decode as
+//! The bytes are parsed once by serde_norway into `serde_json::Value`, the
+//! form the rest of the crate works on, through [`strict::Strict`], which
+//! refuses duplicate keys (YAML keys such as `200` become strings); syntax
+//! errors come with their line. The source text is then scanned for the
+//! line of each node. When the document does not decode as
 //! `openapiv3::OpenAPI`, [`shape::locate`] finds the node at fault.
 
 use openapiv3::OpenAPI;
@@ -15,6 +15,8 @@ use serde_json::Value;
 use crate::error::{ProblemKind, Problems};
 use crate::lines::LineIndex;
 use crate::shape;
+
+mod strict;
 
 /// A syntactically valid OpenAPI 3.0.x document.
 pub(crate) struct Source {
@@ -66,8 +68,7 @@ pub(crate) fn read(bytes: &[u8], problems: &mut Problems) -> Option<Source> {
 }
 
 fn parse(bytes: &[u8]) -> Result<Value, serde_norway::Error> {
-    serde_norway::from_slice::<serde_norway::Value>(bytes)?;
-    serde_norway::from_slice(bytes)
+    serde_norway::from_slice::<strict::Strict>(bytes).map(|strict| strict.0)
 }
 
 /// Accepts OpenAPI 3.0.x; names the field at fault otherwise.

@@ -44,6 +44,16 @@ struct Place<'k> {
     example: bool,
 }
 
+/// The pointer and content of every structural object, the root first, in
+/// document order.
+pub(crate) fn collect(document: &Value) -> Vec<(String, &Map<String, Value>)> {
+    let mut found = Vec::new();
+    objects(document, &mut |at, object| {
+        found.push((at.to_owned(), object))
+    });
+    found
+}
+
 /// Calls `visit` with the pointer and content of every structural object,
 /// the root first, in document order.
 pub(crate) fn objects<'a>(

@@ -229,7 +229,7 @@ impl ProxyHttp for Gateway {
         let (Some(operation), Some(endpoint)) = (ctx.operation(), ctx.endpoint) else {
             return Error::e_explain(InternalError, "no operation was matched");
         };
-        let system = &ctx.runtime.snapshot.systems[operation.system];
+        let peers = &ctx.runtime.peers[operation.system];
         let uri = &session.req_header().uri;
         let mut target = operation.upstream_path(uri.path(), ctx.prefix_len);
         if let Some(query) = uri.query() {
@@ -239,16 +239,7 @@ impl ProxyHttp for Gateway {
         let target = http::Uri::try_from(target)
             .or_err(InternalError, "rewritten path is not a valid URI")?;
         upstream_request.set_uri(target);
-        let client_host = session
-            .req_header()
-            .headers
-            .get(http::header::HOST)
-            .cloned();
-        upstream_request
-            .insert_header(http::header::HOST, &system.endpoints[endpoint].authority)?;
-        if let Some(host) = client_host {
-            upstream_request.insert_header("x-forwarded-host", host)?;
-        }
+        upstream_request.insert_header(http::header::HOST, peers.host(endpoint).clone())?;
         if let Some(client) = session.client_addr().and_then(|addr| addr.as_inet()) {
             let forwarded = match upstream_request.headers.get("x-forwarded-for") {
                 Some(previous) => format!(
@@ -262,8 +253,12 @@ impl ProxyHttp for Gateway {
         }
         upstream_request.insert_header("x-forwarded-proto", "http")?;
         // The consumer's credentials are the gateway's business, never the system's.
-        upstream_request.remove_header(&http::header::AUTHORIZATION);
-        upstream_request.remove_header(ctx.runtime.snapshot.auth.api_key_header());
+        let api_key_header = ctx.runtime.snapshot.auth.api_key_header();
+        for credential in [&http::header::AUTHORIZATION, api_key_header] {
+            if upstream_request.headers.contains_key(credential) {
+                upstream_request.remove_header(credential);
+            }
+        }
         if let Some(consumer) = ctx
             .consumer
             .map(|index| ctx.runtime.snapshot.consumers.get(index))

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use canongate_policy::snapshot::System;
+use http::HeaderValue;
 use pingora::tls::{CertificateDer, RootCertStore};
 use pingora::upstreams::peer::HttpPeer;
 use pingora::utils::tls::{WrappedX509, parse_x509};
@@ -15,15 +16,17 @@ use rustls_pki_types::pem::PemObject;
 /// A system's prepared peers.
 pub struct SystemPeers {
     peers: Vec<HttpPeer>,
+    hosts: Vec<HeaderValue>,
     labels: Vec<String>,
     next: AtomicUsize,
 }
 
-/// A system's TLS trust material could not be used.
+/// A system's peers could not be prepared (unusable TLS trust material or base URL).
 #[derive(Debug, thiserror::Error)]
-#[error("systems.{system}.tls.ca_file: {message}")]
+#[error("systems.{system}.{field}: {message}")]
 pub struct PeerError {
     system: String,
+    field: &'static str,
     message: String,
 }
 
@@ -61,8 +64,20 @@ impl SystemPeers {
             .iter()
             .map(|endpoint| endpoint.url.clone())
             .collect();
+        let hosts = system
+            .endpoints
+            .iter()
+            .map(|endpoint| {
+                HeaderValue::from_str(&endpoint.authority).map_err(|_| PeerError {
+                    system: system.name.clone(),
+                    field: "base_urls",
+                    message: format!("`{}` does not make a valid Host header", endpoint.url),
+                })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             peers,
+            hosts,
             labels,
             next: AtomicUsize::new(0),
         })
@@ -84,6 +99,11 @@ impl SystemPeers {
         (index, Box::new(self.peers[index].clone()))
     }
 
+    /// The `Host` value for endpoint `index`.
+    pub fn host(&self, index: usize) -> &HeaderValue {
+        &self.hosts[index]
+    }
+
     /// The base URL of endpoint `index`, for logs.
     pub fn label(&self, index: usize) -> &str {
         &self.labels[index]
@@ -93,6 +113,7 @@ impl SystemPeers {
 /// Parses a PEM bundle into the per-peer trust store, refusing anything unusable.
 fn trust_store(system: &str, pem: &[u8]) -> Result<Arc<[WrappedX509]>, PeerError> {
     let fail = |message: String| PeerError {
+        field: "tls.ca_file",
         system: system.to_owned(),
         message,
     };

@@ -4,8 +4,6 @@
 //! a clock or RNG. The gateway keeps a well-formed incoming request id, otherwise mints one; it
 //! continues an incoming trace with a new span id, otherwise starts a new trace.
 
-use std::fmt::Write;
-
 /// Whether a client-supplied `X-Request-Id` is kept: 1–128 characters of `[A-Za-z0-9._:-]`.
 pub fn is_acceptable_request_id(value: &[u8]) -> bool {
     (1..=128).contains(&value.len())
@@ -17,15 +15,25 @@ pub fn is_acceptable_request_id(value: &[u8]) -> bool {
 /// Formats 128 random bits as a request id (UUID layout, version 4 bits set).
 pub fn new_request_id(random: u128) -> String {
     let bits = (random & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
-    let hex = format!("{bits:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (index, (shift, digits)) in [(96, 8), (80, 4), (64, 4), (48, 4), (0, 12)]
+        .into_iter()
+        .enumerate()
+    {
+        if index > 0 {
+            out.push('-');
+        }
+        push_hex(&mut out, bits >> shift, digits);
+    }
+    out
+}
+
+/// Appends the low `digits` hex digits of `value`, lower-case, zero-padded.
+fn push_hex(out: &mut String, value: u128, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for position in (0..digits).rev() {
+        out.push(char::from(HEX[((value >> (position * 4)) & 0xf) as usize]));
+    }
 }
 
 /// A parsed `traceparent` (version 00).
@@ -93,11 +101,12 @@ impl TraceParent {
     /// The header value.
     pub fn to_header(self) -> String {
         let mut out = String::with_capacity(55);
-        let _ = write!(
-            out,
-            "00-{:032x}-{:016x}-{:02x}",
-            self.trace_id, self.parent_id, self.flags
-        );
+        out.push_str("00-");
+        push_hex(&mut out, self.trace_id, 32);
+        out.push('-');
+        push_hex(&mut out, u128::from(self.parent_id), 16);
+        out.push('-');
+        push_hex(&mut out, u128::from(self.flags), 2);
         out
     }
 }

@@ -102,6 +102,15 @@ fn capture(mut source: impl Read + Send + 'static) -> Arc<Mutex<String>> {
     text
 }
 
+/// What the manual clock of a gateway reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockReading {
+    /// How far the clock was moved since the gateway started.
+    pub elapsed: Duration,
+    /// The Unix time (seconds) it stands at.
+    pub unix: u64,
+}
+
 /// A running gateway process on free ports; killed on drop.
 pub struct Gateway {
     child: Child,
@@ -236,6 +245,27 @@ impl Gateway {
         );
     }
 
+    /// Writes `body` over the document, keeping its listeners block (apply it with
+    /// [`Gateway::send_hangup`], or let `--watch` find it).
+    pub fn rewrite(&self, body: &str) {
+        let current = std::fs::read_to_string(&self.config).expect("read document");
+        let listeners: String = current
+            .lines()
+            .take(3)
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert!(listeners.starts_with("listeners:"), "{listeners}");
+        std::fs::write(&self.config, format!("{listeners}{body}")).expect("rewrite document");
+    }
+
+    /// Replaces the document by `body` labelled `revision`, sends SIGHUP and waits until the
+    /// revision is active.
+    pub fn reload(&self, revision: &str, body: &str) {
+        self.rewrite(&format!("revision: {revision}\n{body}"));
+        self.send_hangup();
+        self.wait_for_revision(revision);
+    }
+
     /// Sends SIGHUP.
     pub fn send_hangup(&self) {
         let status = Command::new("kill")
@@ -262,6 +292,37 @@ impl Gateway {
                     .map(str::to_owned)
             },
         )
+    }
+
+    /// The limiters' clock of a gateway started with `--manual-clock`.
+    pub fn clock(&self) -> ClockReading {
+        self.clock_request(client().get(self.clock_url()))
+    }
+
+    /// Moves the limiters' clock of a gateway started with `--manual-clock` forward by `by`
+    /// (whole milliseconds); returns the new reading.
+    pub fn advance_clock(&self, by: Duration) -> ClockReading {
+        let url = format!("{}?advance={}ms", self.clock_url(), by.as_millis());
+        self.clock_request(client().post(url))
+    }
+
+    fn clock_url(&self) -> String {
+        format!("http://{}/debug/clock", self.ops)
+    }
+
+    fn clock_request(&self, request: reqwest::blocking::RequestBuilder) -> ClockReading {
+        let response = request.send().expect("the clock endpoint");
+        assert_eq!(response.status(), 200, "is the gateway on --manual-clock?");
+        let reading: serde_json::Value = response.json().expect("clock json");
+        let field = |name: &str| {
+            reading[name]
+                .as_u64()
+                .unwrap_or_else(|| panic!("`{name}` in {reading}"))
+        };
+        ClockReading {
+            elapsed: Duration::from_millis(field("elapsed_ms")),
+            unix: field("unix"),
+        }
     }
 
     /// Whether the process is still running.
@@ -302,11 +363,20 @@ pub fn client() -> reqwest::blocking::Client {
         "x-api-key",
         reqwest::header::HeaderValue::from_static(crate::document::TEST_API_KEY),
     );
-    reqwest::blocking::Client::builder()
+    builder()
         .default_headers(headers)
+        .build()
+        .expect("http client")
+}
+
+/// Like [`client`], but sending no credential unless the request adds one.
+pub fn anonymous_client() -> reqwest::blocking::Client {
+    builder().build().expect("http client")
+}
+
+fn builder() -> reqwest::blocking::ClientBuilder {
+    reqwest::blocking::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(15))
-        .build()
-        .expect("http client")
 }

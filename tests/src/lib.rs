@@ -1,13 +1,16 @@
 //! Harness for Canongate's end-to-end tests: the real `canongate` binary on free loopback ports,
-//! gateway documents written for it, in-process mock systems that record what reaches them, and
-//! raw HTTP/1.1 for framing tests.
+//! gateway documents written for it (with issuers, tiers and consumers), in-process mock systems
+//! that record what reaches them, a mock issuer serving JWK Sets, token minting, and raw HTTP/1.1
+//! for framing tests.
 //!
 //! Nothing here sleeps to wait for readiness: every wait polls with a deadline.
 
 pub mod document;
 pub mod gateway;
+pub mod issuer;
 pub mod mock;
 pub mod raw;
+pub mod tokens;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;

@@ -1,5 +1,7 @@
-//! Mock systems: loopback HTTP/1.1 (or HTTPS) servers that record every request that reaches
-//! them and answer with a small JSON echo (`system`, `method`, `target`), optionally after a delay.
+//! Mock systems: loopback HTTP/1.1 (or HTTPS) servers that record every request as soon as it
+//! has reached them and answer with a small JSON echo (`system`, `method`, `target`), optionally
+//! after a delay or only once the test opens their gate (so a test knows which requests are in
+//! flight).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -7,6 +9,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// A request as the mock system received it.
 #[derive(Debug, Clone)]
@@ -68,23 +71,47 @@ pub struct MockSystem {
     name: String,
     tls: bool,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    gate: Option<watch::Sender<bool>>,
     _runtime: tokio::runtime::Runtime,
+}
+
+/// How a mock system answers.
+#[derive(Clone)]
+struct Answering {
+    delay: Duration,
+    /// When set, answers wait until it reads `true`.
+    gate: Option<watch::Receiver<bool>>,
 }
 
 impl MockSystem {
     /// A plain-HTTP mock named `name` answering after `delay`.
     pub fn start(name: &str, delay: Duration) -> Self {
-        Self::spawn(name, delay, None)
+        Self::spawn(name, delay, false, None)
+    }
+
+    /// A plain-HTTP mock named `name` that records requests at once but answers none of them
+    /// until [`MockSystem::release`].
+    pub fn start_gated(name: &str) -> Self {
+        Self::spawn(name, Duration::ZERO, true, None)
     }
 
     /// An HTTPS mock with `identity`.
     pub fn start_tls(name: &str, identity: &TlsIdentity) -> Self {
-        Self::spawn(name, Duration::ZERO, Some(identity.config.clone()))
+        Self::spawn(name, Duration::ZERO, false, Some(identity.config.clone()))
+    }
+
+    /// Opens the gate of a [`MockSystem::start_gated`] mock: held requests and all later ones
+    /// are answered.
+    pub fn release(&self) {
+        if let Some(gate) = &self.gate {
+            gate.send_replace(true);
+        }
     }
 
     fn spawn(
         name: &str,
         delay: Duration,
+        gated: bool,
         tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -99,19 +126,33 @@ impl MockSystem {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (recorder, system) = (requests.clone(), name.to_owned());
         let is_tls = tls.is_some();
+        let (gate, opened) = if gated {
+            let (gate, opened) = watch::channel(false);
+            (Some(gate), Some(opened))
+        } else {
+            (None, None)
+        };
+        let answering = Answering {
+            delay,
+            gate: opened,
+        };
         runtime.spawn(async move {
             let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
             while let Ok((stream, _)) = listener.accept().await {
-                let (recorder, system, acceptor) =
-                    (recorder.clone(), system.clone(), acceptor.clone());
+                let (recorder, system, acceptor, answering) = (
+                    recorder.clone(),
+                    system.clone(),
+                    acceptor.clone(),
+                    answering.clone(),
+                );
                 tokio::spawn(async move {
                     match acceptor {
                         Some(acceptor) => {
                             if let Ok(stream) = acceptor.accept(stream).await {
-                                serve_connection(stream, &system, delay, &recorder).await;
+                                serve_connection(stream, &system, answering, &recorder).await;
                             }
                         }
-                        None => serve_connection(stream, &system, delay, &recorder).await,
+                        None => serve_connection(stream, &system, answering, &recorder).await,
                     }
                 });
             }
@@ -121,6 +162,7 @@ impl MockSystem {
             name: name.to_owned(),
             tls: is_tls,
             requests,
+            gate,
             _runtime: runtime,
         }
     }
@@ -136,7 +178,7 @@ impl MockSystem {
         &self.name
     }
 
-    /// Every request received so far.
+    /// Every request received so far (a delayed answer may still be pending).
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
@@ -146,7 +188,7 @@ impl MockSystem {
 async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     system: &str,
-    delay: Duration,
+    mut answering: Answering,
     recorder: &Mutex<Vec<Recorded>>,
 ) {
     let mut buffer = Vec::new();
@@ -154,9 +196,6 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         let Some(request) = read_request(&mut stream, &mut buffer).await else {
             return;
         };
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
         let body = serde_json::json!({
             "system": system,
             "method": request.method,
@@ -165,6 +204,14 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         .to_string();
         let head_only = request.method == "HEAD";
         recorder.lock().unwrap().push(request);
+        if !answering.delay.is_zero() {
+            tokio::time::sleep(answering.delay).await;
+        }
+        if let Some(gate) = &mut answering.gate
+            && gate.wait_for(|open| *open).await.is_err()
+        {
+            return;
+        }
         let mut response = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
             body.len()

@@ -35,6 +35,11 @@ impl Reply {
     }
 }
 
+/// The header field that authenticates a raw request as the test consumer.
+pub fn api_key_field() -> String {
+    format!("X-Api-Key: {}", crate::document::TEST_API_KEY)
+}
+
 /// Sends `bytes` and returns everything the server sends until it closes or goes quiet.
 ///
 /// A server may close before reading everything; a failed write is then not an error.

@@ -1,11 +1,11 @@
-//! The command line: `config check` summaries and located problems, `gateway --config` refusing
-//! bad documents, `contract lint` exit codes, and malformed input of every kind that must be
-//! refused cleanly rather than crash the process.
+//! The command line: `config check` summaries and located problems (systems, APIs, issuers,
+//! tiers, consumers), `gateway --config` refusing bad documents, `contract lint` exit codes, and
+//! malformed input of every kind that must be refused cleanly rather than crash the process.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use canongate_tests::document::{self, Document};
+use canongate_tests::document::{self, Consumer, Document, Identities};
 use canongate_tests::gateway::{Output, run_cli};
 use canongate_tests::mock::MockSystem;
 use canongate_tests::{canonical_contract, free_address};
@@ -13,6 +13,15 @@ use canongate_tests::{canonical_contract, free_address};
 /// A document body for inventory on a closed loopback port, its contract copied next to it and
 /// referenced relatively.
 fn relative_body(document: &Document) -> String {
+    relative_body_with(document, &[], &Identities::default())
+}
+
+/// [`relative_body`] with further `apis:` entries after inventory, and `identities`.
+fn relative_body_with(
+    document: &Document,
+    more_apis: &[String],
+    identities: &Identities,
+) -> String {
     std::fs::create_dir_all(document.dir().join("contracts")).expect("contracts dir");
     std::fs::copy(
         canonical_contract("inventory"),
@@ -20,15 +29,20 @@ fn relative_body(document: &Document) -> String {
     )
     .expect("copy");
     let base_url = format!("http://{}", free_address());
-    document::body(
+    let inventory = document::api(
+        "inventory",
+        Path::new("contracts/inventory.yaml"),
+        "published",
+        "erp",
+        "/erp/inventory",
+    );
+    let apis: Vec<String> = std::iter::once(inventory)
+        .chain(more_apis.iter().cloned())
+        .collect();
+    document::body_with(
         &[document::system("erp", &[&base_url], &[])],
-        &[document::api(
-            "inventory",
-            Path::new("contracts/inventory.yaml"),
-            "published",
-            "erp",
-            "/erp/inventory",
-        )],
+        &apis,
+        identities,
     )
 }
 
@@ -191,8 +205,10 @@ fn config_check_names_the_place_of_every_problem() {
             "zero",
         ),
         (
-            format!(
-                "{good}  stock:\n    base_path: /inventory\n    versions:\n      - contract: contracts/inventory.yaml\n        backend: {{system: erp}}\n"
+            relative_body_with(
+                &document,
+                &["  stock:\n    base_path: /inventory\n    versions:\n      - contract: contracts/inventory.yaml\n        backend: {system: erp}\n".to_owned()],
+                &Identities::default(),
             ),
             "apis.stock.versions[0].contract",
             "same route",
@@ -230,6 +246,57 @@ fn config_check_lists_every_problem_at_once() {
         "erp/inventory/",
     );
     assert_eq!(output.stderr.lines().count(), 3, "{}", output.stderr);
+}
+
+#[test]
+fn config_check_locates_problems_of_issuers_tiers_and_consumers() {
+    let document = Document::new();
+    let identities = Identities {
+        issuers: vec![document::issuer(
+            "idp",
+            "https://idp.test.invalid/",
+            &[
+                "keys: [{kid: k1, algorithm: ES256, pem: \"not a key\"}, {kid: k2, algorithm: HS256, secret_base64: c2hvcnQ=}]",
+                "jwks: {url: \"http://idp.test.invalid/keys\", algorithms: [ES256]}",
+            ],
+        )],
+        tiers: vec![document::tier("stalled", "rate: {requests: 0, per: 1s}")],
+        consumers: vec![
+            Consumer::new("partner", "platinum")
+                .jwt("nobody", "partner-app")
+                .api_key_sha256("abc")
+                .subscribed(&["warehouse"]),
+        ],
+        ..Identities::default()
+    };
+    let path = document.write(&relative_body_with(&document, &[], &identities));
+    let output = check(&path);
+    for (location, message) in [
+        ("issuers.idp.keys[0].pem", "not a PEM public key"),
+        ("issuers.idp.keys[1].secret_base64", "at least 32 bytes"),
+        ("issuers.idp.jwks.url", "https"),
+        ("tiers.stalled.rate.requests", "greater than zero"),
+        ("consumers.partner.tier", "unknown tier `platinum`"),
+        (
+            "consumers.partner.credentials.jwt[0].issuer",
+            "unknown issuer `nobody`",
+        ),
+        ("consumers.partner.credentials.api_key_sha256[0]", "SHA-256"),
+        (
+            "consumers.partner.subscriptions[0]",
+            "unknown API `warehouse`",
+        ),
+    ] {
+        assert_refused(&output, &path, location, message);
+    }
+    assert_eq!(output.stderr.lines().count(), 8, "{}", output.stderr);
+    let output = run_cli([Path::new("gateway"), Path::new("--config"), &path]);
+    assert_eq!(output.status.code(), Some(1), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("tiers.stalled.rate.requests"),
+        "{}",
+        output.stderr
+    );
 }
 
 #[test]
@@ -293,7 +360,7 @@ fn contract_lint_fails_a_broken_contract_and_an_unreadable_file() {
     let output = run_cli([Path::new("contract"), Path::new("lint"), &path]);
     assert_eq!(
         output.status.code(),
-        Some(1),
+        Some(LINT_ERRORS),
         "{}{}",
         output.stdout,
         output.stderr
@@ -310,7 +377,12 @@ fn contract_lint_fails_a_broken_contract_and_an_unreadable_file() {
         Path::new("lint"),
         &dir.path().join("absent.yaml"),
     ]);
-    assert_eq!(output.status.code(), Some(2), "{}", output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(LINT_UNUSABLE),
+        "{}",
+        output.stderr
+    );
     assert!(!output.stderr.is_empty());
 }
 
@@ -391,30 +463,39 @@ fn malformed_documents_are_refused_without_a_crash() {
     }
 }
 
-/// Malformed contracts (as files next to a document that uses them).
-fn malformed_contracts() -> Vec<(&'static str, Vec<u8>)> {
+/// Exit code of `contract lint` for a document with error findings.
+const LINT_ERRORS: i32 = 1;
+/// Exit code of `contract lint` for unusable input: not YAML/JSON, not OpenAPI 3.0, an external
+/// or cyclic `$ref`.
+const LINT_UNUSABLE: i32 = 2;
+
+/// Malformed contracts (as files next to a document that uses them), with the exit code
+/// `contract lint` gives each.
+fn malformed_contracts() -> Vec<(&'static str, Vec<u8>, i32)> {
     let inventory = std::fs::read_to_string(canonical_contract("inventory")).expect("contract");
     vec![
-        ("empty", Vec::new()),
-        ("binary garbage", (0..=255u8).cycle().take(4096).collect()),
-        ("swagger 2.0", b"swagger: \"2.0\"\ninfo: {title: x, version: 1.0.0}\npaths: {}\n".to_vec()),
-        ("openapi 3.1", inventory.replacen("openapi: 3.0.3", "openapi: 3.1.0", 1).into_bytes()),
-        ("paths as a number", b"openapi: 3.0.3\ninfo: {title: x, version: 1.0.0}\npaths: 5\n".to_vec()),
-        ("version not semver", inventory.replacen("  version: 1.0.0", "  version: latest", 1).into_bytes()),
-        ("huge major version", inventory.replacen("  version: 1.0.0", "  version: 99999999999999999999999.0.0", 1).into_bytes()),
+        ("empty", Vec::new(), LINT_UNUSABLE),
+        ("binary garbage", (0..=255u8).cycle().take(4096).collect(), LINT_UNUSABLE),
+        ("swagger 2.0", b"swagger: \"2.0\"\ninfo: {title: x, version: 1.0.0}\npaths: {}\n".to_vec(), LINT_UNUSABLE),
+        ("openapi 3.1", inventory.replacen("openapi: 3.0.3", "openapi: 3.1.0", 1).into_bytes(), LINT_UNUSABLE),
+        ("paths as a number", b"openapi: 3.0.3\ninfo: {title: x, version: 1.0.0}\npaths: 5\n".to_vec(), LINT_ERRORS),
+        ("version not semver", inventory.replacen("  version: 1.0.0", "  version: latest", 1).into_bytes(), LINT_ERRORS),
+        ("huge major version", inventory.replacen("  version: 1.0.0", "  version: 99999999999999999999999.0.0", 1).into_bytes(), LINT_ERRORS),
         (
             "self-referencing schema",
             b"openapi: 3.0.3\ninfo: {title: x, version: 1.0.0}\npaths: {}\ncomponents:\n  schemas:\n    A: {$ref: '#/components/schemas/A'}\n"
                 .to_vec(),
+            LINT_UNUSABLE,
         ),
         (
             "reference cycle in parameters",
             b"openapi: 3.0.3\ninfo: {title: x, version: 1.0.0}\npaths:\n  /a:\n    get:\n      operationId: a\n      parameters: [{$ref: '#/components/parameters/P'}]\n      responses: {'200': {description: ok}}\ncomponents:\n  parameters:\n    P: {$ref: '#/components/parameters/Q'}\n    Q: {$ref: '#/components/parameters/P'}\n"
                 .to_vec(),
+            LINT_UNUSABLE,
         ),
-        ("external reference", inventory.replacen("'#/components/parameters/Sku'", "'other.yaml#/Sku'", 1).into_bytes()),
-        ("deep nesting", format!("openapi: 3.0.3\ninfo: {}\n", "{a: ".repeat(5_000)).into_bytes()),
-        ("unbalanced template", inventory.replacen("/stock-levels/{stockLevelId}:", "/stock-levels/{stockLevelId:", 1).into_bytes()),
+        ("external reference", inventory.replacen("'#/components/parameters/Sku'", "'other.yaml#/Sku'", 1).into_bytes(), LINT_UNUSABLE),
+        ("deep nesting", format!("openapi: 3.0.3\ninfo: {}\n", "{a: ".repeat(5_000)).into_bytes(), LINT_UNUSABLE),
+        ("unbalanced template", inventory.replacen("/stock-levels/{stockLevelId}:", "/stock-levels/{stockLevelId:", 1).into_bytes(), LINT_ERRORS),
     ]
 }
 
@@ -422,7 +503,7 @@ fn malformed_contracts() -> Vec<(&'static str, Vec<u8>)> {
 fn malformed_contracts_are_refused_without_a_crash() {
     let document = Document::new();
     let closed = format!("http://{}", free_address());
-    for (index, (what, bytes)) in malformed_contracts().into_iter().enumerate() {
+    for (index, (what, bytes, lint_code)) in malformed_contracts().into_iter().enumerate() {
         let contract = document.dir().join(format!("contract-{index}.yaml"));
         std::fs::write(&contract, &bytes).expect("write");
         let lint = run_cli([Path::new("contract"), Path::new("lint"), &contract]);
@@ -433,10 +514,15 @@ fn malformed_contracts_are_refused_without_a_crash() {
         );
         assert_eq!(
             lint.status.code(),
-            Some(1),
+            Some(lint_code),
             "lint {what}:\n{}{}",
             lint.stdout,
             lint.stderr
+        );
+        assert!(
+            lint.stdout.contains(&contract.display().to_string()),
+            "lint {what}: the findings name the file:\n{}",
+            lint.stdout
         );
 
         let body = document::body(

@@ -401,9 +401,10 @@ fn heads_at_the_limits_are_served() {
         "a".repeat(1024 - prefix.len() - suffix.len())
     );
     assert_eq!(line.len(), 1024);
+    let key = raw::api_key_field();
     let reply = raw::exchange(
         gateway.proxy,
-        head(&line, &[HOST, "Connection: close"]).as_bytes(),
+        head(&line, &[HOST, &key, "Connection: close"]).as_bytes(),
     );
     assert_eq!(reply.statuses(), [200], "{}", reply.text);
     assert_eq!(mock.requests().len(), 1);
@@ -411,15 +412,18 @@ fn heads_at_the_limits_are_served() {
 
 #[test]
 fn invalid_chunked_bodies_never_reach_the_system() {
+    // Authenticated, so the request passes admission and its body is read.
+    let key = raw::api_key_field();
+    let fields = [HOST, key.as_str(), "Transfer-Encoding: chunked"];
     let cases = [
         (
             "chunk size not hex",
-            head(POST, &[HOST, "Transfer-Encoding: chunked"]) + "zz\r\n{}\r\n0\r\n\r\n",
+            head(POST, &fields) + "zz\r\n{}\r\n0\r\n\r\n",
             Expect::Bare(400),
         ),
         (
             "chunk longer than its size",
-            head(POST, &[HOST, "Transfer-Encoding: chunked"]) + "1\r\n{}\r\n0\r\n\r\n",
+            head(POST, &fields) + "1\r\n{}\r\n0\r\n\r\n",
             Expect::Bare(400),
         ),
     ];
@@ -464,10 +468,14 @@ fn literal_spaces_in_the_query_are_refused() {
 #[test]
 fn pipelined_requests_are_all_answered_in_order() {
     let (mock, gateway) = gateway();
-    let first = head("GET /inventory/v1/stock-levels/first HTTP/1.1", &[HOST]);
+    let key = raw::api_key_field();
+    let first = head(
+        "GET /inventory/v1/stock-levels/first HTTP/1.1",
+        &[HOST, &key],
+    );
     let second = head(
         "GET /inventory/v1/stock-levels/second HTTP/1.1",
-        &[HOST, "Connection: close"],
+        &[HOST, &key, "Connection: close"],
     );
     let reply = raw::exchange(gateway.proxy, format!("{first}{second}").as_bytes());
     assert_eq!(reply.statuses(), [200, 200], "{}", reply.text);

@@ -28,18 +28,6 @@ fn revision_body(revision: &str, mock: &MockSystem, prefix: &str) -> String {
     format!("revision: {revision}\n{body}")
 }
 
-/// Writes `body` over the running gateway's document, keeping its listeners.
-fn rewrite(gateway: &Gateway, body: &str) {
-    let current = std::fs::read_to_string(&gateway.config).expect("read document");
-    let listeners: String = current
-        .lines()
-        .take(3)
-        .map(|line| format!("{line}\n"))
-        .collect();
-    assert!(listeners.starts_with("listeners:"), "{listeners}");
-    std::fs::write(&gateway.config, format!("{listeners}{body}")).expect("rewrite document");
-}
-
 /// Counts of a load run.
 #[derive(Default)]
 struct Load {
@@ -88,7 +76,7 @@ fn reloads_under_concurrent_load_drop_no_request() {
             "/erp-b/inventory"
         };
         let revision = format!("r{reloads}");
-        rewrite(&gateway, &revision_body(&revision, &mock, prefix));
+        gateway.rewrite(&revision_body(&revision, &mock, prefix));
         gateway.send_hangup();
         gateway.wait_for_revision(&revision);
         let before = load.succeeded.load(Ordering::Relaxed);
@@ -184,7 +172,7 @@ fn invalid_documents_are_refused_and_the_revision_keeps_serving() {
         ),
     ];
     for (refusals, (what, body, mentioned)) in invalid.iter().enumerate() {
-        rewrite(&gateway, &body.replace("revision: good", "revision: bad"));
+        gateway.rewrite(&body.replace("revision: good", "revision: bad"));
         gateway.send_hangup();
         gateway.wait_for_metric(
             "canongate_config_reloads_total",
@@ -230,8 +218,7 @@ fn watch_applies_a_changed_document_without_a_signal() {
     document.write(&revision_body("first", &mock, "/erp-a/inventory"));
     let gateway = document.start(&["--watch", "--watch-interval", "100ms"]);
     client().get(gateway.url(LIST)).send().expect("request");
-    rewrite(
-        &gateway,
+    gateway.rewrite(
         &revision_body("second-revision", &mock, "/erp-b/inventory"),
     );
     gateway.wait_for_revision("second-revision");

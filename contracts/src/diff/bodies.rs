@@ -89,6 +89,10 @@ pub(super) fn responses(
     for old_response in &old.responses {
         let status = &old_response.status;
         match new.responses.iter().find(|r| &r.status == status) {
+            Some(new_response)
+                if differ
+                    .schemas
+                    .same(&old_response.pointer, &new_response.pointer) => {}
             Some(new_response) => {
                 let place = Place {
                     direction: Direction::Response,

@@ -108,6 +108,9 @@ pub(super) fn compare(differ: &mut Differ<'_>, old: &Operation, new: &Operation,
 
 /// Compares one parameter of both versions.
 fn pair(differ: &mut Differ<'_>, old: &Parameter, new: &Parameter, sink: &mut Sink) {
+    if differ.schemas.same(&old.pointer, &new.pointer) {
+        return;
+    }
     let at = (Some(old.pointer.as_str()), Some(new.pointer.as_str()));
     let mut push = |suffix: &str, impact, message: String| {
         sink.push(

@@ -22,13 +22,15 @@ mod alternatives;
 pub(crate) mod effective;
 mod keywords;
 mod properties;
+mod same;
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use serde_json::Value;
 
-use self::effective::{Effective, Node};
+use self::effective::{Effective, Node, Nodes};
+use self::same::Sameness;
 use super::Sink;
 use crate::change::Impact;
 use crate::deprecation::DeprecationPolicy;
@@ -176,10 +178,11 @@ pub(crate) struct Local {
 
 /// Compares schemas of two documents, caching results across operations.
 pub(crate) struct Comparator<'a> {
-    old: &'a Value,
-    new: &'a Value,
+    old: Nodes<'a>,
+    new: Nodes<'a>,
     policy: &'a DeprecationPolicy,
     locals: HashMap<Key, Rc<Local>>,
+    sameness: Sameness<'a>,
     equivalent: HashMap<Key, bool>,
     in_progress: HashSet<Key>,
     nesting: usize,
@@ -189,10 +192,11 @@ impl<'a> Comparator<'a> {
     /// A comparator for schemas of `old` and `new`.
     pub(crate) fn new(old: &'a Value, new: &'a Value, policy: &'a DeprecationPolicy) -> Self {
         Self {
-            old,
-            new,
+            old: Nodes::new(old),
+            new: Nodes::new(new),
             policy,
             locals: HashMap::new(),
+            sameness: Sameness::new(old, new),
             equivalent: HashMap::new(),
             in_progress: HashSet::new(),
             nesting: 0,
@@ -200,12 +204,19 @@ impl<'a> Comparator<'a> {
     }
 
     /// The pair of the schemas at `old_at` and `new_at` (either may be a `$ref`).
-    fn key(&self, old_at: &[String], new_at: &[String], direction: Direction) -> Key {
+    fn key(&mut self, old_at: &[String], new_at: &[String], direction: Direction) -> Key {
         Key {
-            old: effective::node(self.old, old_at.to_vec()),
-            new: effective::node(self.new, new_at.to_vec()),
+            old: self.old.node(old_at),
+            new: self.new.node(new_at),
             direction,
         }
+    }
+
+    /// Whether the old node at `old_at` and the new one at `new_at` (any
+    /// OpenAPI objects) are written alike, references followed: then they
+    /// cannot differ.
+    pub(crate) fn same(&mut self, old_at: &str, new_at: &str) -> bool {
+        self.sameness.same(old_at, new_at)
     }
 
     /// Reports every change between the schema at `old_at` and the one at
@@ -218,18 +229,33 @@ impl<'a> Comparator<'a> {
         sink: &mut Sink,
     ) {
         let root = self.key(&[old_at.to_owned()], &[new_at.to_owned()], scope.direction);
+        // Every pair but the root remembers how it was reached, so that
+        // paths are only spelled out for pairs with changes.
+        let mut trail: Vec<Link> = Vec::new();
         let mut visited = HashSet::new();
-        let mut stack = vec![(root, String::new())];
-        while let Some((key, path)) = stack.pop() {
+        let mut stack: Vec<(Key, Option<Link>)> = vec![(root, None)];
+        while let Some((key, link)) = stack.pop() {
             if !visited.insert(key.clone()) {
                 continue;
             }
             let local = self.local(&key);
-            for found in &local.changes {
-                emit(found, &path, scope, sink);
+            let entry = link.map(|link| {
+                trail.push(link);
+                trail.len() - 1
+            });
+            if !local.changes.is_empty() {
+                let path = path(&trail, entry);
+                for found in &local.changes {
+                    emit(found, &path, scope, sink);
+                }
             }
-            for (child, step) in local.edges.iter().rev() {
-                stack.push((child.clone(), step.extend(&path)));
+            for index in (0..local.edges.len()).rev() {
+                let link = Link {
+                    parent: entry,
+                    local: Rc::clone(&local),
+                    edge: index,
+                };
+                stack.push((local.edges[index].0.clone(), Some(link)));
             }
         }
     }
@@ -267,10 +293,16 @@ impl<'a> Comparator<'a> {
         true
     }
 
-    /// The cached local result of `key`.
+    /// The cached local result of `key`; nothing when both schemas are
+    /// written alike.
     fn local(&mut self, key: &Key) -> Rc<Local> {
         if let Some(local) = self.locals.get(key) {
             return Rc::clone(local);
+        }
+        if key.old.single && key.new.single && self.sameness.same(&key.old[0], &key.new[0]) {
+            let local = Rc::new(Local::default());
+            self.locals.insert(key.clone(), Rc::clone(&local));
+            return local;
         }
         self.in_progress.insert(key.clone());
         self.nesting += 1;
@@ -282,7 +314,7 @@ impl<'a> Comparator<'a> {
     }
 
     fn compute(&mut self, key: &Key) -> Local {
-        let (old_document, new_document) = (self.old, self.new);
+        let (old_document, new_document) = (self.old.document, self.new.document);
         let old = Effective::new(old_document, &key.old);
         let new = Effective::new(new_document, &key.new);
         let direction = key.direction;
@@ -342,6 +374,28 @@ impl<'a> Comparator<'a> {
             message.to_owned(),
         ));
     }
+}
+
+/// How a pair was reached: through edge `edge` of the pair whose result is
+/// `local`, itself reached through entry `parent` of the trail (`None`: the root).
+struct Link {
+    parent: Option<usize>,
+    local: Rc<Local>,
+    edge: usize,
+}
+
+/// The path from the root to the pair at `entry` of `trail`.
+fn path(trail: &[Link], mut entry: Option<usize>) -> String {
+    let mut steps = Vec::new();
+    while let Some(at) = entry {
+        let link = &trail[at];
+        steps.push(&link.local.edges[link.edge].1);
+        entry = link.parent;
+    }
+    steps
+        .iter()
+        .rev()
+        .fold(String::new(), |path, step| step.extend(&path))
 }
 
 /// Turns `found`, seen at `path` below the root of `scope`, into a change.

@@ -211,7 +211,7 @@ fn definition(document: &Value, name: &str) -> Option<(String, Value)> {
 
 /// Reports schemes used by both versions whose definitions changed.
 fn definitions(
-    differ: &Differ<'_>,
+    differ: &mut Differ<'_>,
     old: &[SecurityRequirement],
     new: &[SecurityRequirement],
     sink: &mut Sink,
@@ -224,6 +224,10 @@ fn definitions(
     };
     let (old_used, new_used) = (used(old), used(new));
     for name in old_used.intersection(&new_used) {
+        let at = pointer::child("/components/securitySchemes", name);
+        if differ.schemas.same(&at, &at) {
+            continue;
+        }
         let (Some((old_at, old_shape)), Some((new_at, new_shape))) =
             (definition(differ.old, name), definition(differ.new, name))
         else {

@@ -28,10 +28,7 @@ pub(super) fn operation_security(cx: &Context<'_>) -> Vec<Hit> {
 /// Pointer of the response `status` of `operation`, with the key as written.
 fn response_at(cx: &Context<'_>, operation: &Operation, status: &str) -> String {
     let responses_at = pointer::child(&operation.pointer, "responses");
-    let keys = cx
-        .document
-        .pointer(&responses_at)
-        .and_then(Value::as_object);
+    let keys = pointer::resolve(cx.document, &responses_at).and_then(Value::as_object);
     let key = keys
         .into_iter()
         .flat_map(|keys| keys.keys())

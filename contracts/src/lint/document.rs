@@ -6,13 +6,10 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::{Context, Hit};
-use crate::{pointer, walk};
+use crate::pointer;
 
 pub(super) fn info_description(cx: &Context<'_>) -> Vec<Hit> {
-    let description = cx
-        .document
-        .pointer("/info/description")
-        .and_then(Value::as_str);
+    let description = pointer::resolve(cx.document, "/info/description").and_then(Value::as_str);
     if description.is_some_and(|text| !text.trim().is_empty()) {
         return Vec::new();
     }
@@ -65,7 +62,8 @@ pub(super) fn no_query(cx: &Context<'_>) -> Vec<Hit> {
 /// `description` and `title` strings containing `needle` (ASCII case-insensitively).
 fn markdown(cx: &Context<'_>, needle: &str, message: &str) -> Vec<Hit> {
     let mut hits = Vec::new();
-    walk::objects(cx.document, &mut |at, object| {
+    for (at, object) in cx.objects {
+        let at = at.as_str();
         for key in ["description", "title"] {
             let Some(text) = object.get(key).and_then(Value::as_str) else {
                 continue;
@@ -74,7 +72,7 @@ fn markdown(cx: &Context<'_>, needle: &str, message: &str) -> Vec<Hit> {
                 hits.push(Hit::new(pointer::child(at, key), message));
             }
         }
-    });
+    }
     hits
 }
 
@@ -107,9 +105,10 @@ pub(super) fn unique_tags(cx: &Context<'_>) -> Vec<Hit> {
 
 pub(super) fn no_ref_siblings(cx: &Context<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
-    walk::objects(cx.document, &mut |at, object| {
+    for (at, object) in cx.objects {
+        let at = at.as_str();
         if !object.get("$ref").is_some_and(Value::is_string) {
-            return;
+            continue;
         }
         for key in object.keys().filter(|key| *key != "$ref") {
             let message = format!(
@@ -117,7 +116,7 @@ pub(super) fn no_ref_siblings(cx: &Context<'_>) -> Vec<Hit> {
             );
             hits.push(Hit::new(pointer::child(at, key), message));
         }
-    });
+    }
     hits
 }
 
@@ -135,12 +134,12 @@ const REUSABLE: &[&str] = &[
 
 pub(super) fn unused_components(cx: &Context<'_>) -> Vec<Hit> {
     let mut targets = HashSet::new();
-    walk::objects(cx.document, &mut |_, object| {
+    for (_, object) in cx.objects {
         let reference = object.get("$ref").and_then(Value::as_str);
         if let Some(target) = reference.and_then(|reference| pointer::from_ref(reference).ok()) {
             targets.insert(target);
         }
-    });
+    }
     let used = |at: &str| {
         targets.iter().any(|target| {
             target

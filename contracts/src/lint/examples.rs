@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::instance::mismatch;
 use super::{Context, Hit};
-use crate::{pointer, refs, walk};
+use crate::{pointer, refs};
 
 /// Keywords that make an object a schema for `oas3-valid-schema-example`.
 const SCHEMA_KEYWORDS: &[&str] = &[
@@ -24,9 +24,10 @@ const SCHEMA_KEYWORDS: &[&str] = &[
 /// `examples` against `schema`.
 pub(super) fn media(cx: &Context<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
-    walk::objects(cx.document, &mut |at, object| {
+    for (at, object) in cx.objects {
+        let at = at.as_str();
         let Some(schema) = object.get("schema").filter(|schema| schema.is_object()) else {
-            return;
+            continue;
         };
         let mut check = |instance: &Value, instance_at: String| {
             if let Some(why) = mismatch(cx.document, schema, instance) {
@@ -47,7 +48,7 @@ pub(super) fn media(cx: &Context<'_>) -> Vec<Hit> {
                 check(value, pointer::child(&example_at, "value"));
             }
         }
-    });
+    }
     hits
 }
 
@@ -58,11 +59,12 @@ pub(super) fn value_or_external(cx: &Context<'_>) -> Vec<Hit> {
     if pointer::resolve(cx.document, "/components/examples").is_some() {
         lists.push("/components/examples".to_owned());
     }
-    walk::objects(cx.document, &mut |at, object| {
+    for (at, object) in cx.objects {
+        let at = at.as_str();
         if object.contains_key("schema") && object.get("examples").is_some_and(Value::is_object) {
             lists.push(pointer::child(at, "examples"));
         }
-    });
+    }
     let mut hits = Vec::new();
     for list_at in lists {
         let names = pointer::resolve(cx.document, &list_at).and_then(Value::as_object);
@@ -89,24 +91,28 @@ pub(super) fn value_or_external(cx: &Context<'_>) -> Vec<Hit> {
 /// Schema objects: `example` and `default` against the schema itself.
 pub(super) fn schema(cx: &Context<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
-    walk::objects(cx.document, &mut |at, object| {
+    for (at, object) in cx.objects {
+        let at = at.as_str();
         let is_schema = SCHEMA_KEYWORDS.iter().any(|key| object.contains_key(*key))
             && !object.contains_key("schema")
             && !object.contains_key("in");
-        if !is_schema {
-            return;
+        let has_instances = object.contains_key("example") || object.contains_key("default");
+        if !is_schema || !has_instances {
+            continue;
         }
-        let schema = Value::Object(object.clone());
+        let Some(schema) = pointer::resolve(cx.document, at) else {
+            continue;
+        };
         for key in ["example", "default"] {
             let Some(instance) = object.get(key) else {
                 continue;
             };
-            if let Some(why) = mismatch(cx.document, &schema, instance) {
+            if let Some(why) = mismatch(cx.document, schema, instance) {
                 let message = format!("the {key} does not match the schema: {}", why.message);
                 hits.push(Hit::new(pointer::child(at, key) + &why.at, message));
             }
         }
-    });
+    }
     hits
 }
 

@@ -14,10 +14,8 @@ fn links<'a>(cx: &Context<'a>) -> Vec<(String, &'a Value)> {
         .iter()
         .flat_map(|op| op.responses.iter().map(|response| response.pointer.clone()))
         .collect();
-    let components = cx
-        .document
-        .pointer("/components/responses")
-        .and_then(Value::as_object);
+    let components =
+        pointer::resolve(cx.document, "/components/responses").and_then(Value::as_object);
     responses.extend(
         components
             .into_iter()

@@ -50,9 +50,7 @@ pub(super) fn unique_parameters(cx: &Context<'_>) -> Vec<Hit> {
         .into_iter()
         .filter(|list_at| checked.insert(list_at.clone()))
     {
-        let count = cx
-            .document
-            .pointer(&list_at)
+        let count = pointer::resolve(cx.document, &list_at)
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
         let mut seen = HashSet::new();

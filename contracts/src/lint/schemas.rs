@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::instance::{kind_of, type_matches};
 use super::{Context, Hit};
-use crate::{pointer, walk};
+use crate::pointer;
 
 /// Calls `check` on every structural object that has an `enum` array.
 fn enums(
@@ -12,11 +12,12 @@ fn enums(
     mut check: impl FnMut(&str, &serde_json::Map<String, Value>, &[Value], &mut Vec<Hit>),
 ) -> Vec<Hit> {
     let mut hits = Vec::new();
-    walk::objects(cx.document, &mut |at, object| {
+    for (at, object) in cx.objects {
+        let at = at.as_str();
         if let Some(values) = object.get("enum").and_then(Value::as_array) {
             check(at, object, values, &mut hits);
         }
-    });
+    }
     hits
 }
 
@@ -56,13 +57,14 @@ pub(super) fn typed_enum(cx: &Context<'_>) -> Vec<Hit> {
 
 pub(super) fn array_items(cx: &Context<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
-    walk::objects(cx.document, &mut |at, object| {
+    for (at, object) in cx.objects {
+        let at = at.as_str();
         if object.get("type").and_then(Value::as_str) == Some("array")
             && !object.contains_key("items")
         {
             hits.push(Hit::new(at, "the array schema has no `items`"));
         }
-    });
+    }
     hits
 }
 

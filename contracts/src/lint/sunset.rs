@@ -6,13 +6,14 @@ use serde_json::Value;
 
 use super::{Context, Hit};
 use crate::deprecation::{Date, SUNSET};
-use crate::{pointer, walk};
+use crate::pointer;
 
 pub(super) fn sunset_date(cx: &Context<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
-    walk::objects(cx.document, &mut |at, object| {
+    for (at, object) in cx.objects {
+        let at = at.as_str();
         let Some(value) = object.get(SUNSET) else {
-            return;
+            continue;
         };
         let sunset_at = pointer::child(at, SUNSET);
         if value.as_str().and_then(Date::parse).is_none() {
@@ -22,18 +23,19 @@ pub(super) fn sunset_date(cx: &Context<'_>) -> Vec<Hit> {
             let message = format!("{SUNSET} is set on something that is not `deprecated: true`");
             hits.push(Hit::new(sunset_at, message));
         }
-    });
+    }
     hits
 }
 
 pub(super) fn deprecated_sunset(cx: &Context<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
-    walk::objects(cx.document, &mut |at, object| {
+    for (at, object) in cx.objects {
+        let at = at.as_str();
         if object.get("deprecated") == Some(&Value::Bool(true)) && !object.contains_key(SUNSET) {
             let message = format!("deprecated without an {SUNSET} date announcing its removal");
             hits.push(Hit::new(at, message));
         }
-    });
+    }
     hits
 }
 

@@ -3,16 +3,19 @@
 //! Old and new alternatives are paired in rounds, each round only among the
 //! alternatives still unpaired: the same `$ref` name, then equivalent
 //! schemas, then the same `title`, then the same discriminator value, then
-//! the only alternative of a given type on each side. Paired alternatives
+//! the only alternative of a given type on each side unless both are
+//! references (differently named components are different alternatives). Paired alternatives
 //! are compared like any schema; the others are reported added (widening)
 //! or removed (narrowing). A plain schema compared with a composition that
 //! has no constraints of its own is read as a composition of one
-//! alternative, so `A` -> `oneOf: [A, B]` adds `B` and nothing else.
+//! alternative, so `A` -> `oneOf: [A, B]` adds `B` and nothing else (but
+//! a `nullable` on either side still counts).
 
 use serde_json::Value;
 
-use super::effective::{Effective, node};
-use super::{Comparator, Direction, Effect, Found, Local, Step, judge};
+use super::effective::{Effective, Nodes};
+use super::{Comparator, Direction, Effect, Found, Local, Step, judge, keywords};
+use crate::pointer;
 
 const KINDS: [&str; 2] = ["oneOf", "anyOf"];
 
@@ -54,6 +57,7 @@ pub(super) fn compare_wrapped(
                 old_members: None,
             };
             pair(comparator, old, new, direction, lists, local);
+            keywords::compare_nullable(old, new, direction, &mut local.changes);
             return true;
         }
     } else if wrappable(new, old)
@@ -67,6 +71,7 @@ pub(super) fn compare_wrapped(
             new_members: None,
         };
         pair(comparator, old, new, direction, lists, local);
+        keywords::compare_nullable(old, new, direction, &mut local.changes);
         return true;
     }
     false
@@ -159,20 +164,20 @@ struct Traits {
     types: String,
 }
 
-fn traits(document: &Value, at: &str, discriminator: Option<&str>) -> Traits {
-    let reference = document
-        .pointer(at)
+fn traits(nodes: &mut Nodes<'_>, at: &str, discriminator: Option<&str>) -> Traits {
+    let document = nodes.document;
+    let reference = pointer::resolve(document, at)
         .and_then(|raw| raw.get("$ref"))
         .and_then(Value::as_str)
         .map(|reference| reference.rsplit('/').next().unwrap_or(reference).to_owned());
-    let alternative = node(document, vec![at.to_owned()]);
+    let alternative = nodes.node(&[at.to_owned()]);
     let effective = Effective::new(document, &alternative);
     let title = effective
         .first("title")
         .and_then(|(_, value)| value.as_str().map(str::to_owned));
     let discriminator = discriminator.and_then(|name| {
         let property = effective.properties().get(name)?.clone();
-        let property = node(document, property);
+        let property = nodes.node(&property);
         let values = Effective::new(document, &property).enumeration()?;
         match values.as_slice() {
             [one] => Some((*one).clone()),
@@ -207,17 +212,16 @@ fn pair(
     lists: Lists,
     local: &mut Local,
 ) {
-    let (old_document, new_document) = (comparator.old, comparator.new);
     let (old_discriminator, new_discriminator) = (discriminator_name(old), discriminator_name(new));
     let old_traits: Vec<Traits> = lists
         .old
         .iter()
-        .map(|at| traits(old_document, at, old_discriminator.as_deref()))
+        .map(|at| traits(&mut comparator.old, at, old_discriminator.as_deref()))
         .collect();
     let new_traits: Vec<Traits> = lists
         .new
         .iter()
-        .map(|at| traits(new_document, at, new_discriminator.as_deref()))
+        .map(|at| traits(&mut comparator.new, at, new_discriminator.as_deref()))
         .collect();
     let members = |index: usize, list: &[String], wrapped: &Option<Vec<String>>| {
         wrapped.clone().unwrap_or_else(|| vec![list[index].clone()])
@@ -243,7 +247,9 @@ fn pair(
                 .filter(|&k| free[k] && &traits[k].types == types)
                 .count()
         };
-        &new_traits[j].types == types
+        let both_named = old_traits[i].reference.is_some() && new_traits[j].reference.is_some();
+        !both_named
+            && &new_traits[j].types == types
             && count(&old_traits, old_free) == 1
             && count(&new_traits, new_free) == 1
     });

@@ -9,7 +9,8 @@
 //! object. An inline schema and its `$ref`-ed twin, or a schema split into
 //! `allOf` parts, therefore read the same.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::ops::Deref;
 use std::rc::Rc;
 
 use indexmap::IndexMap;
@@ -19,10 +20,25 @@ use crate::{pointer, refs};
 
 /// The members of one schema: the resolved root first, then the `allOf`
 /// members in pointer order.
-pub(crate) type Node = Rc<[String]>;
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Node {
+    members: Rc<[String]>,
+    /// Whether every member is reachable from the root (the node was built
+    /// from one pointer), so that the root's JSON says everything.
+    pub single: bool,
+}
+
+impl Deref for Node {
+    type Target = [String];
+
+    fn deref(&self) -> &[String] {
+        &self.members
+    }
+}
 
 /// The node reached from `starts` (pointers to schemas or `$ref`s) in `document`.
 pub(crate) fn node(document: &Value, starts: Vec<String>) -> Node {
+    let single = starts.len() == 1;
     let mut queue: VecDeque<String> = starts.into();
     let mut seen = HashSet::new();
     let mut found = Vec::new();
@@ -42,7 +58,39 @@ pub(crate) fn node(document: &Value, starts: Vec<String>) -> Node {
     if found.len() > 2 {
         found[1..].sort_unstable();
     }
-    found.into()
+    Node {
+        members: found.into(),
+        single,
+    }
+}
+
+/// The nodes of one document, each built once per starting pointer.
+pub(crate) struct Nodes<'a> {
+    /// The document.
+    pub document: &'a Value,
+    cache: HashMap<String, Node>,
+}
+
+impl<'a> Nodes<'a> {
+    pub(crate) fn new(document: &'a Value) -> Self {
+        Self {
+            document,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The node reached from `starts`.
+    pub(crate) fn node(&mut self, starts: &[String]) -> Node {
+        let [start] = starts else {
+            return node(self.document, starts.to_vec());
+        };
+        if let Some(found) = self.cache.get(start) {
+            return found.clone();
+        }
+        let found = node(self.document, vec![start.clone()]);
+        self.cache.insert(start.clone(), found.clone());
+        found
+    }
 }
 
 /// What `additionalProperties` allows.
@@ -278,9 +326,10 @@ mod tests {
         });
         let order = node(&document, vec!["/s/Ref".into()]);
         assert_eq!(
-            order.as_ref(),
+            &*order,
             ["/s/Order", "/s/Base", "/s/Order/allOf/1"].map(String::from)
         );
+        assert!(order.single);
         let effective = Effective::new(&document, &order);
         assert_eq!(effective.types(), Some(BTreeSet::from(["object"])));
         assert_eq!(effective.required(), BTreeSet::from(["id"]));

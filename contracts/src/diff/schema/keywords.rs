@@ -101,6 +101,25 @@ const LOWER: &[BoundKeyword] = &[
 
 type Record<'r> = dyn FnMut(&'static str, Effect, &str, String) + 'r;
 
+/// Records into `out` a change of `nullable` only (for a plain schema
+/// compared with a composition, whose other keywords live in its alternatives).
+pub(super) fn compare_nullable(
+    old: &Effective<'_>,
+    new: &Effective<'_>,
+    direction: Direction,
+    out: &mut Vec<Found>,
+) {
+    nullable(old, new, &mut |suffix, effect, key: &str, message| {
+        out.push(Found::schema(
+            suffix,
+            judge(effect, direction),
+            old.at(key),
+            new.at(key),
+            message,
+        ));
+    });
+}
+
 fn list(types: &BTreeSet<&str>) -> String {
     if types.is_empty() {
         "no type (conflicting allOf types)".to_owned()

@@ -10,7 +10,7 @@
 //! directions (consumers ignore members they do not know), except to a
 //! response object that was closed with `additionalProperties: false`.
 
-use super::effective::{Additional, Effective, node};
+use super::effective::{Additional, Effective, Nodes};
 use super::{Comparator, Direction, Effect, Found, Local, Step, judge};
 use crate::change::Impact;
 use crate::deprecation::{self, Marks, Sunset};
@@ -33,13 +33,13 @@ impl Side<'_> {
 
 /// The marks and visibility of the property whose schema `pointers` give.
 fn side<'p>(
-    document: &serde_json::Value,
+    nodes: &mut Nodes<'_>,
     pointers: &'p [String],
     required: bool,
     direction: Direction,
 ) -> Side<'p> {
-    let schema = node(document, pointers.to_vec());
-    let effective = Effective::new(document, &schema);
+    let schema = nodes.node(pointers);
+    let effective = Effective::new(nodes.document, &schema);
     let hidden = match direction {
         Direction::Request => effective.flag("readOnly"),
         Direction::Response => effective.flag("writeOnly"),
@@ -77,7 +77,7 @@ pub(super) fn compare(
     for name in names {
         let old_side = old_properties.get(name).map(|pointers| {
             side(
-                comparator.old,
+                &mut comparator.old,
                 pointers,
                 old_required.contains(name),
                 direction,
@@ -85,7 +85,7 @@ pub(super) fn compare(
         });
         let new_side = new_properties.get(name).map(|pointers| {
             side(
-                comparator.new,
+                &mut comparator.new,
                 pointers,
                 new_required.contains(name),
                 direction,
@@ -109,8 +109,8 @@ pub(super) fn compare(
                     found(
                         outcome.suffix,
                         Impact::new(outcome.level, outcome.bump),
-                        Some(pointer::resolve(o)),
-                        Some(pointer::resolve(n)),
+                        Some(o.pointer()),
+                        Some(n.pointer()),
                         message,
                     );
                 }
@@ -129,8 +129,8 @@ pub(super) fn compare(
                 found(
                     suffix,
                     Impact::BREAKING,
-                    Some(pointer::resolve(o)),
-                    Some(pointer::resolve(n)),
+                    Some(o.pointer()),
+                    Some(n.pointer()),
                     message,
                 );
             }
@@ -140,7 +140,7 @@ pub(super) fn compare(
                 found(
                     outcome.suffix,
                     Impact::new(outcome.level, outcome.bump),
-                    Some(pointer::resolve(o)),
+                    Some(o.pointer()),
                     None,
                     message,
                 );
@@ -148,7 +148,7 @@ pub(super) fn compare(
             (o, Some(n)) if !n.hidden => {
                 let was_hidden = o.is_some();
                 let (suffix, impact, message) = added(&n, was_hidden, closed, direction);
-                found(suffix, impact, None, Some(pointer::resolve(n)), message);
+                found(suffix, impact, None, Some(n.pointer()), message);
             }
             _ => {}
         }
@@ -187,8 +187,8 @@ fn required_change(old: &Side<'_>, new: &Side<'_>, direction: Direction, found: 
     found(
         suffix,
         impact,
-        Some(pointer::resolve(old)),
-        Some(pointer::resolve(new)),
+        Some(old.pointer()),
+        Some(new.pointer()),
         message.to_owned(),
     );
 }
