@@ -1,7 +1,8 @@
 //! Cost of the contract governance engine on a generated ~1 MB contract:
-//! the diff of two versions (loaded, and end to end from bytes), the lint,
-//! and the diff of deeply self-referencing schemas of growing size (the
-//! time must grow with the number of schemas, not explode).
+//! the diff of two versions (loaded, and end to end from bytes), the lint
+//! (of the YAML, and of the same contract as JSON), the load alone, and the
+//! diff of deeply self-referencing schemas of growing size (the time must
+//! grow with the number of schemas, not explode).
 //!
 //! Run with `cargo bench -p canongate-contracts --bench governance`. The
 //! allocator is mimalloc, as in the `canongate` binary.
@@ -240,6 +241,8 @@ fn bench_large(c: &mut Criterion) {
     assert!(!changes.is_empty());
     let report = lint_bytes("bench.yaml", new_text.as_bytes());
     assert!(!report.has_errors(), "{}", report.render_text());
+    let json_text = serde_json::to_string_pretty(&new.document).expect("json");
+    eprintln!("the same contract as JSON: {} bytes", json_text.len());
 
     let mut group = c.benchmark_group("governance_1mb");
     group.sample_size(20);
@@ -258,6 +261,9 @@ fn bench_large(c: &mut Criterion) {
     });
     group.bench_function("lint", |b| {
         b.iter(|| lint_bytes("bench.yaml", black_box(new_text.as_bytes())))
+    });
+    group.bench_function("lint_json", |b| {
+        b.iter(|| lint_bytes("bench.json", black_box(json_text.as_bytes())))
     });
     group.bench_function("load", |b| {
         b.iter(|| load_bytes("bench.yaml", black_box(new_text.as_bytes())))

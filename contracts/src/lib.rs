@@ -1,4 +1,5 @@
-//! Canonical API contracts: loading, the normalized model and lint.
+//! Canonical API contracts: loading, the normalized model, lint, and the
+//! governance engine (breaking-change diff, deprecation rules, semver gate).
 //!
 //! A contract is an OpenAPI 3.0.x document (YAML or JSON) with an
 //! `x-canongate` governance block naming its data domain, owner team and
@@ -12,13 +13,19 @@
 //! JSON pointer and, when known, its line in the source.
 //!
 //! [`lint`] runs the same loader plus style and governance rules and returns
-//! findings instead of failing. [`canonical`] embeds the canonical retail
-//! contracts of `contracts/canonical/`.
+//! findings instead of failing; a [`lint::Ruleset`] file changes severities.
+//! [`diff`] lists the [`change::Change`]s between two versions, judged by
+//! the direction values travel and by the [`deprecation`] rules;
+//! [`semver::check_version`] is the gate on `info.version` that publishing
+//! applies. [`report`] and [`render`] turn a diff or a lint into text, JSON
+//! (`contracts/schema/report.schema.json`), Markdown, JUnit or GitHub
+//! annotations. [`canonical`] embeds the canonical retail contracts of
+//! `contracts/canonical/`.
 //!
-//! How: the bytes are parsed with serde_norway into `serde_json::Value`, a
-//! second pass over the text maps pointers to lines, `openapiv3` checks the
-//! document's shape, and the normalizer walks `paths` by pointer, decoding
-//! each node it needs with the `openapiv3` types.
+//! How: the bytes are parsed once with serde_norway into `serde_json::Value`,
+//! the text is scanned for the line of each node when a message needs one,
+//! `openapiv3` checks the document's shape, and the normalizer walks `paths`
+//! by pointer, decoding each node it needs with the `openapiv3` types.
 
 pub mod canonical;
 pub mod change;

@@ -16,7 +16,7 @@ const GOOD: &str = "openapi: 3.0.3\ninfo: {title: T, version: 1.0.0}\nx-canongat
 fn unusable() -> Vec<(&'static str, String, &'static str)> {
     vec![
         ("invalid YAML", "openapi: 3.0.3\ninfo: [\n".to_owned(), ""),
-        ("invalid JSON", "{\"openapi\": \"3.0.3\", \"info\": }".to_owned(), ""),
+        ("invalid JSON", "{\"openapi\": \"3.0.3\", \"paths\": [}".to_owned(), ""),
         ("duplicate key", GOOD.replace("paths:", "openapi: 3.0.2\npaths:"), ""),
         ("not OpenAPI", "info: {title: T}\npaths: {}\n".to_owned(), ""),
         ("a sequence", "- openapi\n".to_owned(), ""),
@@ -47,11 +47,17 @@ fn unusable_input_is_refused_with_its_file_and_pointer() {
         assert!(report.unusable, "{what}: {}", report.render_text());
 
         for (old, new) in [
-            (("good.yaml", GOOD.as_bytes()), ("bad.yaml", text.as_bytes())),
-            (("bad.yaml", text.as_bytes()), ("good.yaml", GOOD.as_bytes())),
+            (
+                ("good.yaml", GOOD.as_bytes()),
+                ("bad.yaml", text.as_bytes()),
+            ),
+            (
+                ("bad.yaml", text.as_bytes()),
+                ("good.yaml", GOOD.as_bytes()),
+            ),
         ] {
-            let error = DiffReport::from_bytes(old, new, &DiffOptions::default(), true)
-                .expect_err(what);
+            let error =
+                DiffReport::from_bytes(old, new, &DiffOptions::default(), true).expect_err(what);
             assert!(
                 error.problems.iter().all(|p| p.origin == "bad.yaml"),
                 "{what}: {error}"
@@ -63,7 +69,10 @@ fn unusable_input_is_refused_with_its_file_and_pointer() {
                 .unwrap_or_else(|| panic!("{what}: {error}"));
             assert_eq!(problem.pointer, pointer, "{what}: {error}");
             if !matches!(problem.kind, ProblemKind::Syntax { .. }) || !pointer.is_empty() {
-                assert!(problem.line.is_some() || pointer.is_empty(), "{what}: {error}");
+                assert!(
+                    problem.line.is_some() || pointer.is_empty(),
+                    "{what}: {error}"
+                );
             }
         }
     }
@@ -71,7 +80,10 @@ fn unusable_input_is_refused_with_its_file_and_pointer() {
 
 #[test]
 fn defects_of_a_usable_document_are_findings() {
-    let dangling = GOOD.replace("'#/components/schemas/Order'", "'#/components/schemas/Missing'");
+    let dangling = GOOD.replace(
+        "'#/components/schemas/Order'",
+        "'#/components/schemas/Missing'",
+    );
     let report = lint_bytes("t.yaml", dangling.as_bytes());
     assert!(!report.unusable);
     assert!(report.has_errors());
@@ -103,7 +115,10 @@ fn mutated_contracts_diff_without_panicking() {
         ("type: string", "type: integer"),
         ("required: true", "required: false"),
         ("type: object", "type: array\n      items: {}"),
-        ("$ref: '#/components/schemas/", "$ref: '#/components/schemas/X"),
+        (
+            "$ref: '#/components/schemas/",
+            "$ref: '#/components/schemas/X",
+        ),
         ("maxLength: ", "maxLength: 1"),
         ("enum:", "x-enum:"),
         ("format: uuid", "format: date"),
@@ -160,6 +175,10 @@ fn deep_self_referencing_schemas_are_diffed_in_bounded_time() {
     let new = load_bytes("new.yaml", chain(300, 10).as_bytes()).expect("new");
     let changes = diff(&old, &new, &DiffOptions::default());
     let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(ids, ["response-property-max-length-decreased"], "{changes:?}");
+    assert_eq!(
+        ids,
+        ["response-property-max-length-decreased"],
+        "{changes:?}"
+    );
     assert!(diff(&old, &old, &DiffOptions::default()).is_empty());
 }

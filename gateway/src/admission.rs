@@ -12,7 +12,7 @@ use canongate_policy::access::Access;
 use canongate_policy::auth::{self, AuthError, VerifiedToken};
 use canongate_policy::consumers::ConsumerIndex;
 use canongate_policy::problem::{Problem, ProblemKind};
-use canongate_policy::snapshot::Operation;
+use canongate_policy::snapshot::{Operation, Snapshot};
 use canongate_policy::throttle::{Admission, Permit, RateLimitHeaders, Reason};
 use pingora::proxy::Session;
 
@@ -34,13 +34,17 @@ pub struct Refusal {
     pub problem: Problem,
     /// Extra headers (`WWW-Authenticate`, `Retry-After`, `RateLimit*`).
     pub headers: Vec<(&'static str, String)>,
+    /// The consumer, when it was identified before the refusal (for the access log).
+    pub consumer: Option<ConsumerIndex>,
 }
 
 impl Refusal {
-    fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+    /// A refusal with no extra headers.
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
         Self {
             problem: Problem::new(kind, detail),
             headers: Vec::new(),
+            consumer: None,
         }
     }
 
@@ -69,8 +73,20 @@ pub async fn admit(
             rate_limit: None,
         });
     }
-    let snapshot = &runtime.snapshot;
-    let (consumer_index, token) = identify(runtime, session).await?;
+    let (consumer, token) = identify(runtime, session).await?;
+    authorize(&runtime.snapshot, operation, consumer, token.as_deref()).map_err(|mut refusal| {
+        refusal.consumer = Some(consumer);
+        refusal
+    })
+}
+
+/// Subscription, scopes and tier limits of an identified consumer.
+fn authorize(
+    snapshot: &Snapshot,
+    operation: &Operation,
+    consumer_index: ConsumerIndex,
+    token: Option<&VerifiedToken>,
+) -> Result<Admitted, Refusal> {
     let consumer = snapshot.consumers.get(consumer_index);
     if !consumer.is_subscribed(operation.api_index) {
         return Err(Refusal::new(

@@ -36,6 +36,11 @@ use crate::metrics::{Metrics, RequestLabels};
 use crate::respond::{Connection, send_problem};
 use crate::runtime::{Runtime, SharedRuntime};
 
+/// Header naming the consumer to the system.
+const CONSUMER_HEADER: &str = "x-canongate-consumer";
+/// Header naming the system the consumer acts for.
+const CONSUMER_SYSTEM_HEADER: &str = "x-canongate-consumer-system";
+
 /// The data-plane proxy.
 pub struct Gateway {
     runtime: SharedRuntime,
@@ -157,7 +162,10 @@ impl ProxyHttp for Gateway {
                     ctx.rate_limit = admitted.rate_limit;
                     return Ok(false);
                 }
-                Err(refusal) => refusal,
+                Err(refusal) => {
+                    ctx.consumer = refusal.consumer;
+                    refusal
+                }
             },
             Err(refusal) => refusal,
         };
@@ -259,12 +267,18 @@ impl ProxyHttp for Gateway {
                 upstream_request.remove_header(credential);
             }
         }
+        // Identity headers come from the gateway only, never from the client.
+        for identity in [CONSUMER_HEADER, CONSUMER_SYSTEM_HEADER] {
+            if upstream_request.headers.contains_key(identity) {
+                upstream_request.remove_header(identity);
+            }
+        }
         if let Some(consumer) = ctx
             .consumer
             .map(|index| ctx.runtime.snapshot.consumers.get(index))
         {
-            upstream_request.insert_header("x-canongate-consumer", &consumer.id)?;
-            upstream_request.insert_header("x-canongate-consumer-system", &consumer.system)?;
+            upstream_request.insert_header(CONSUMER_HEADER, &consumer.id)?;
+            upstream_request.insert_header(CONSUMER_SYSTEM_HEADER, &consumer.system)?;
         }
         upstream_request.insert_header("x-request-id", &ctx.request_id)?;
         upstream_request.insert_header("traceparent", ctx.trace.to_header())?;
@@ -366,10 +380,7 @@ fn route<'a>(
         .headers
         .get("api-version")
         .map(|value| value.as_bytes());
-    let refusal = |kind, detail: String| Refusal {
-        problem: Problem::new(kind, detail),
-        headers: Vec::new(),
-    };
+    let refusal = |kind, detail: String| Refusal::new(kind, detail);
     match versioning::resolve(snapshot, &request.method, path, api_version) {
         Resolution::Found {
             operation: index,

@@ -340,10 +340,12 @@ impl Snapshot {
         }
 
         let fingerprints = policy_fingerprints(config);
-        let reusable = context
-            .previous
-            .filter(|previous| previous.fingerprints == fingerprints);
-        let auth = match reusable {
+        let unchanged = |part: fn(&(u64, u64)) -> u64| {
+            context
+                .previous
+                .filter(|previous| part(&previous.fingerprints) == part(&fingerprints))
+        };
+        let auth = match unchanged(|f| f.0) {
             Some(previous) => previous.auth.clone(),
             None => Arc::new(auth::compile(
                 &config.auth,
@@ -352,7 +354,7 @@ impl Snapshot {
                 &mut report,
             )),
         };
-        let throttle = match reusable {
+        let throttle = match unchanged(|f| f.1) {
             Some(previous) => previous.throttle.clone(),
             None => {
                 let clock = context.clock.clone().unwrap_or_else(ThrottleClock::system);

@@ -245,8 +245,9 @@ impl Gateway {
         );
     }
 
-    /// Writes `body` over the document, keeping its listeners block (apply it with
-    /// [`Gateway::send_hangup`], or let `--watch` find it).
+    /// Replaces the document by `body`, keeping its listeners block (apply it with
+    /// [`Gateway::send_hangup`], or let `--watch` find it). The new file is renamed into place,
+    /// so a watching gateway never reads it half-written.
     pub fn rewrite(&self, body: &str) {
         let current = std::fs::read_to_string(&self.config).expect("read document");
         let listeners: String = current
@@ -255,7 +256,9 @@ impl Gateway {
             .map(|line| format!("{line}\n"))
             .collect();
         assert!(listeners.starts_with("listeners:"), "{listeners}");
-        std::fs::write(&self.config, format!("{listeners}{body}")).expect("rewrite document");
+        let staged = self.config.with_extension("yaml.new");
+        std::fs::write(&staged, format!("{listeners}{body}")).expect("write document");
+        std::fs::rename(&staged, &self.config).expect("replace document");
     }
 
     /// Replaces the document by `body` labelled `revision`, sends SIGHUP and waits until the

@@ -388,6 +388,11 @@ fn vectors(keys: &Keys) -> Vec<(&'static str, String, Expect)> {
             invalid("malformed token"),
         ),
         (
+            "a token over 16 KiB",
+            ec(&with_claim(&valid, "padding", json!("p".repeat(17 * 1024)))),
+            invalid("malformed token"),
+        ),
+        (
             "unknown consumer subject",
             ec(&Keys::claims("ghost-app", read)),
             invalid("unknown consumer"),
@@ -566,11 +571,19 @@ fn credentials_are_stripped_and_the_consumer_named_before_the_system() {
         ("x-canongate-consumer", "test-client"),
         ("x-canongate-consumer-system", "erp"),
     ];
-    let response = list_stock(
-        &gateway,
-        &[&[("authorization", bearer(&token).as_str())][..], &forged].concat(),
-    );
+    let authorization = bearer(&token);
+    let identified = [
+        ("authorization", authorization.as_str()),
+        ("x-request-id", "partner-call-1"),
+    ];
+    let response = list_stock(&gateway, &[&identified[..], &forged].concat());
     assert_eq!(response.status(), 200);
+    let line = gateway.wait_for_log("partner-call-1");
+    let entry: Value = serde_json::from_str(&line).expect("a JSON access-log line");
+    assert_eq!(
+        entry["consumer"], "partner",
+        "the access log names the consumer: {entry}"
+    );
     let response = list_stock(
         &gateway,
         &[&[("x-api-key", document::TEST_API_KEY)][..], &forged].concat(),

@@ -209,3 +209,34 @@ fn a_hanging_jwks_endpoint_fails_closed_and_recovers() {
     assert!(status["last_error"].is_null(), "{status}");
     assert!(status["last_success_unix"].is_u64(), "{status}");
 }
+
+#[test]
+fn jwks_keys_survive_a_reload_and_a_changed_issuer_fetches_again() {
+    let key = SigningKey::generate(Algorithm::ES256).expect("key");
+    let issuer = MockIssuer::start(&jwks(&[("key-a", &key)]));
+    let (_mock, gateway) = jwks_gateway(&issuer);
+    assert_eq!(status_with(&gateway, &key, "key-a"), 200);
+    assert_eq!(issuer.fetches(), 1);
+
+    let body = std::fs::read_to_string(&gateway.config).expect("document");
+    let body = body
+        .split_once("systems:")
+        .map(|(_, rest)| format!("systems:{rest}"));
+    let body = body.expect("a systems section");
+    gateway.reload("relabelled", &body);
+    assert_eq!(status_with(&gateway, &key, "key-a"), 200);
+    assert_eq!(issuer.fetches(), 1, "the held keys serve on: no fetch");
+
+    gateway.reload(
+        "new-audience",
+        &body.replace("audiences: [canongate]", "audiences: [canongate, partners]"),
+    );
+    assert_eq!(
+        issuer.fetches(),
+        2,
+        "a changed issuer fetches its keys at load"
+    );
+    assert_eq!(jwks_status(&gateway)["keys"], 1);
+    assert_eq!(status_with(&gateway, &key, "key-a"), 200);
+    assert_eq!(issuer.fetches(), 2);
+}

@@ -2,10 +2,11 @@
 //! (`--manual-clock`, moved by the ops endpoint `/debug/clock`), so every request lands at an
 //! exact instant: GCRA bursts and then exactly the rate with exact `Retry-After`, the
 //! `RateLimit`/`RateLimit-Policy` fields, and a daily quota rolling over at UTC midnight.
-//! Concurrency limits and priority load shedding hold requests in flight on a gated mock system.
+//! Limiter state outlives reloads that leave it unchanged. Concurrency limits, priority load
+//! shedding and a tier's upstream timeout hold requests in flight on a gated mock system.
 
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use canongate_tests::document::{self, Consumer, Document, Identities};
 use canongate_tests::gateway::{Gateway, anonymous_client};
@@ -15,17 +16,10 @@ use canongate_tests::{canonical_contract, expect_problem, wait_for};
 /// `(consumer id = API key, tier)` of the consumers of [`tier_gateway`].
 type Member = (&'static str, &'static str);
 
-/// A gateway serving inventory and customer from `mock`, with `tiers` (entries of
+/// A document serving inventory and customer from `mock`, with `tiers` (entries of
 /// [`document::tier`]), consumers `members` (each authenticated by its id as API key, subscribed
-/// to both APIs with read scopes), further top-level `sections`, and `args`.
-fn tier_gateway(
-    mock: &MockSystem,
-    tiers: &[String],
-    members: &[Member],
-    sections: &str,
-    args: &[&str],
-) -> Gateway {
-    let document = Document::new();
+/// to both APIs with read scopes) and further top-level `sections`.
+fn tier_body(mock: &MockSystem, tiers: &[String], members: &[Member], sections: &str) -> String {
     let consumers = members
         .iter()
         .map(|(id, tier)| {
@@ -50,11 +44,23 @@ fn tier_gateway(
             &format!("/erp/{api}"),
         )
     });
-    document.write(&document::body_with(
+    document::body_with(
         &[document::system("erp", &[&mock.base_url()], &[])],
         &apis,
         &identities,
-    ));
+    )
+}
+
+/// A gateway on [`tier_body`], started with `args`.
+fn tier_gateway(
+    mock: &MockSystem,
+    tiers: &[String],
+    members: &[Member],
+    sections: &str,
+    args: &[&str],
+) -> Gateway {
+    let document = Document::new();
+    document.write(&tier_body(mock, tiers, members, sections));
     document.start(args)
 }
 
@@ -413,4 +419,64 @@ fn concurrency_limits_count_requests_in_flight_across_apis() {
         (answer.status == 200).then_some(answer)
     });
     assert_served(&answer, policy, "\"concurrency\";r=0");
+}
+
+#[test]
+fn a_tier_upstream_timeout_caps_the_wait_for_the_system() {
+    let mock = MockSystem::start_gated("erp");
+    let tiers = [document::tier("hasty", "upstream_timeout: 300ms")];
+    let gateway = tier_gateway(&mock, &tiers, &[("hasty-key", "hasty")], "", &[]);
+    let started = Instant::now();
+    let response = anonymous_client()
+        .get(gateway.url("/inventory/v1/stock-levels"))
+        .header("x-api-key", "hasty-key")
+        .send()
+        .expect("request");
+    expect_problem(response, 504, "upstream-timeout");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "the tier's 300 ms apply, not the system's 30 s read timeout: {elapsed:?}"
+    );
+    mock.release();
+}
+
+#[test]
+fn limiter_state_survives_reloads_that_leave_the_tiers_unchanged() {
+    let mock = MockSystem::start("erp", Duration::ZERO);
+    let members = [("pair-key", "pair")];
+    let pair = |burst: u32| {
+        [document::tier(
+            "pair",
+            &format!("rate: {{requests: 1, per: 1m}}, burst: {burst}"),
+        )]
+    };
+    let gateway = tier_gateway(&mock, &pair(2), &members, "", &["--manual-clock"]);
+    let status = || call(&gateway, "pair-key", "inventory").status;
+    assert_eq!([status(), status(), status()], [200, 200, 429]);
+
+    gateway.reload("relabelled", &tier_body(&mock, &pair(2), &members, ""));
+    assert_eq!(
+        status(),
+        429,
+        "a reload of the same tiers keeps their state"
+    );
+
+    gateway.reload("wider", &tier_body(&mock, &pair(3), &members, ""));
+    assert_eq!(
+        [status(), status(), status(), status()],
+        [200, 200, 200, 429],
+        "changed tiers start afresh"
+    );
+
+    let auth_only = "auth: {token_cache_capacity: 5000}\n";
+    gateway.reload(
+        "auth-changed",
+        &tier_body(&mock, &pair(3), &members, auth_only),
+    );
+    assert_eq!(
+        status(),
+        429,
+        "a change of the authentication settings alone keeps the limiter state"
+    );
 }

@@ -355,7 +355,11 @@ impl<'a> Comparator<'a> {
                 "the `not` schema was removed",
             ),
             (Some((old_at, _)), Some((new_at, _))) => {
-                let pair = self.key(&[old_at.clone()], &[new_at.clone()], direction);
+                let pair = self.key(
+                    std::slice::from_ref(old_at),
+                    std::slice::from_ref(new_at),
+                    direction,
+                );
                 if self.equivalent(&pair) {
                     return;
                 }

@@ -133,20 +133,18 @@ const REUSABLE: &[&str] = &[
 ];
 
 pub(super) fn unused_components(cx: &Context<'_>) -> Vec<Hit> {
-    let mut targets = HashSet::new();
+    // The entries referenced: `/components/{section}/{name}` of every target.
+    let mut used = HashSet::new();
     for (_, object) in cx.objects {
         let reference = object.get("$ref").and_then(Value::as_str);
         if let Some(target) = reference.and_then(|reference| pointer::from_ref(reference).ok()) {
-            targets.insert(target);
+            let entry: Vec<&str> = target.splitn(5, '/').take(4).collect();
+            if entry.len() == 4 {
+                used.insert(entry.join("/"));
+            }
         }
     }
-    let used = |at: &str| {
-        targets.iter().any(|target| {
-            target
-                .strip_prefix(at)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
-    };
+    let used = |at: &str| used.contains(at);
     let mut hits = Vec::new();
     for section in REUSABLE {
         let section_at = pointer::child("/components", section);

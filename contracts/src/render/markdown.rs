@@ -23,13 +23,8 @@ pub(super) fn diff(report: &DiffReport) -> String {
         out.push_str(&format!("{}\n", super::summary(report)));
     }
     if let Some(verdict) = &report.verdict {
-        let outcome = if verdict.is_accepted() {
-            "**accepted**"
-        } else {
-            "**refused**"
-        };
         out.push_str(&format!(
-            "\nSemver gate: {outcome} — {}\n",
+            "\n**Semver gate**: {}\n",
             cell(&verdict.to_string())
         ));
     }
@@ -110,7 +105,10 @@ mod tests {
             markdown.starts_with("### Contract diff: Orders 1.0.0 → 1.1.0\n"),
             "{markdown}"
         );
-        assert!(markdown.contains("Semver gate: **refused**"), "{markdown}");
+        assert!(
+            markdown.contains("**Semver gate**: refused: "),
+            "{markdown}"
+        );
         let rows: Vec<&str> = markdown
             .lines()
             .filter(|l| l.starts_with("| ") && !l.starts_with("| level"))

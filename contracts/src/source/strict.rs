@@ -105,6 +105,14 @@ mod tests {
     }
 
     #[test]
+    fn json_reads_like_yaml() {
+        let text = "{\"a\": {\"200\": [1, -2, 1.5, true, null, \"x\"]}}";
+        let json = serde_json::from_str::<Strict>(text).expect("json").0;
+        assert_eq!(json, read(text).expect("yaml"));
+        assert!(serde_json::from_str::<Strict>("{\"a\": 1, \"a\": 2}").is_err());
+    }
+
+    #[test]
     fn refuses_duplicate_keys_with_the_line_of_their_mapping() {
         let error = read("a: 1\nb:\n  c: 1\n  c: 2\n").expect_err("duplicate");
         assert!(
