@@ -32,8 +32,8 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::model::Operation;
-use crate::{load, walk};
+use crate::model::{Method, Operation};
+use crate::{load, pointer, refs, walk};
 use Check::{Load, Run};
 use Severity::{Error, Warning};
 
@@ -172,6 +172,34 @@ pub(crate) struct Context<'a> {
     pub objects: &'a [(String, &'a Map<String, Value>)],
     /// The normalized operations (empty when the document's shape is invalid).
     pub operations: &'a [Operation],
+}
+
+impl<'a> Context<'a> {
+    /// Every `key` sequence of the path items and of their operations
+    /// (path item references followed), with its pointer.
+    pub(crate) fn path_item_lists(&self, key: &str) -> Vec<(String, &'a Vec<Value>)> {
+        let paths = self.document.get("paths").and_then(Value::as_object);
+        let mut lists = Vec::new();
+        for path in paths.into_iter().flat_map(|paths| paths.keys()) {
+            let Ok((item_at, item)) = refs::follow(self.document, &pointer::child("/paths", path))
+            else {
+                continue;
+            };
+            if let Some(list) = item.get(key).and_then(Value::as_array) {
+                lists.push((pointer::child(&item_at, key), list));
+            }
+            for method in Method::ALL {
+                let list = item
+                    .get(method.key())
+                    .and_then(|operation| operation.get(key));
+                if let Some(list) = list.and_then(Value::as_array) {
+                    let operation_at = pointer::child(&item_at, method.key());
+                    lists.push((pointer::child(&operation_at, key), list));
+                }
+            }
+        }
+        lists
+    }
 }
 
 /// One violation reported by a rule's check.

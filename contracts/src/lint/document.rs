@@ -68,7 +68,11 @@ fn markdown(cx: &Context<'_>, needle: &str, message: &str) -> Vec<Hit> {
             let Some(text) = object.get(key).and_then(Value::as_str) else {
                 continue;
             };
-            if text.to_ascii_lowercase().contains(needle) {
+            let found = text
+                .as_bytes()
+                .windows(needle.len())
+                .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()));
+            if found {
                 hits.push(Hit::new(pointer::child(at, key), message));
             }
         }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::{Context, Hit};
-use crate::model::{Method, Operation};
+use crate::model::Operation;
 use crate::{pointer, refs};
 
 /// The operation object as written.
@@ -30,34 +30,23 @@ pub(super) fn operation_id_in_url(cx: &Context<'_>) -> Vec<Hit> {
 }
 
 pub(super) fn unique_parameters(cx: &Context<'_>) -> Vec<Hit> {
-    let paths = cx.document.get("paths").and_then(Value::as_object);
-    let mut lists = Vec::new();
-    for path in paths.into_iter().flat_map(|paths| paths.keys()) {
-        let Ok((item_at, _)) = refs::follow(cx.document, &pointer::child("/paths", path)) else {
-            continue;
-        };
-        lists.push(pointer::child(&item_at, "parameters"));
-        for method in Method::ALL {
-            lists.push(pointer::child(
-                &pointer::child(&item_at, method.key()),
-                "parameters",
-            ));
-        }
-    }
+    let lists = cx.path_item_lists("parameters");
     let mut hits = Vec::new();
     let mut checked = HashSet::new();
-    for list_at in lists
+    for (list_at, list) in lists
         .into_iter()
-        .filter(|list_at| checked.insert(list_at.clone()))
+        .filter(|(list_at, _)| checked.insert(list_at.clone()))
     {
-        let count = pointer::resolve(cx.document, &list_at)
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
         let mut seen = HashSet::new();
-        for index in 0..count {
+        for (index, entry) in list.iter().enumerate() {
             let at = pointer::index(&list_at, index);
-            let Ok((_, parameter)) = refs::follow(cx.document, &at) else {
-                continue;
+            let parameter = if entry.get("$ref").is_some() {
+                let Ok((_, parameter)) = refs::follow(cx.document, &at) else {
+                    continue;
+                };
+                parameter
+            } else {
+                entry
             };
             let field = |key| {
                 parameter

@@ -6,27 +6,17 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::{Context, Hit};
-use crate::model::Method;
-use crate::{pointer, refs};
+use crate::pointer;
 
 /// Every Server object with its pointer.
 fn servers<'a>(cx: &Context<'a>) -> Vec<(String, &'a Value)> {
-    let mut lists = vec!["/servers".to_owned()];
-    let paths = cx.document.get("paths").and_then(Value::as_object);
-    for path in paths.into_iter().flat_map(|paths| paths.keys()) {
-        let Ok((item_at, _)) = refs::follow(cx.document, &pointer::child("/paths", path)) else {
-            continue;
-        };
-        lists.push(pointer::child(&item_at, "servers"));
-        for method in Method::ALL {
-            let operation_at = pointer::child(&item_at, method.key());
-            lists.push(pointer::child(&operation_at, "servers"));
-        }
+    let mut lists = cx.path_item_lists("servers");
+    if let Some(root) = cx.document.get("servers").and_then(Value::as_array) {
+        lists.insert(0, ("/servers".to_owned(), root));
     }
     let mut found = Vec::new();
-    for list_at in lists {
-        let list = pointer::resolve(cx.document, &list_at).and_then(Value::as_array);
-        for (index, server) in list.into_iter().flatten().enumerate() {
+    for (list_at, list) in lists {
+        for (index, server) in list.iter().enumerate() {
             found.push((pointer::index(&list_at, index), server));
         }
     }
