@@ -83,7 +83,9 @@ impl JwksFetcher {
                 state: Mutex::default(),
             })
             .collect();
+        // No redirects: a redirect could lead a checked https URL to an unchecked one.
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("canongate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(std::io::Error::other)?;

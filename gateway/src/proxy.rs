@@ -194,7 +194,13 @@ impl ProxyHttp for Gateway {
         let Some(operation) = ctx.operation() else {
             return Error::e_explain(InternalError, "no operation was matched");
         };
-        let (endpoint, mut peer) = ctx.runtime.peers[operation.system].next_peer();
+        let peers = &ctx.runtime.peers[operation.system];
+        // A retry after a failed connect goes to the next endpoint, not wherever the shared
+        // round-robin counter points.
+        let (endpoint, mut peer) = match ctx.endpoint {
+            Some(failed) => peers.peer_after(failed),
+            None => peers.next_peer(),
+        };
         let snapshot = &ctx.runtime.snapshot;
         let tier_timeout = ctx.consumer.and_then(|consumer| {
             snapshot
@@ -248,16 +254,19 @@ impl ProxyHttp for Gateway {
             .or_err(InternalError, "rewritten path is not a valid URI")?;
         upstream_request.set_uri(target);
         upstream_request.insert_header(http::header::HOST, peers.host(endpoint).clone())?;
-        if let Some(client) = session.client_addr().and_then(|addr| addr.as_inet()) {
-            let forwarded = match upstream_request.headers.get("x-forwarded-for") {
-                Some(previous) => format!(
-                    "{}, {}",
-                    String::from_utf8_lossy(previous.as_bytes()),
-                    client.ip()
-                ),
-                None => client.ip().to_string(),
-            };
-            upstream_request.insert_header("x-forwarded-for", forwarded)?;
+        // The gateway is the front door: forwarding headers a client sent are not trusted.
+        for forwarded in ["forwarded", "x-forwarded-host", "x-real-ip"] {
+            if upstream_request.headers.contains_key(forwarded) {
+                upstream_request.remove_header(forwarded);
+            }
+        }
+        match session.client_addr().and_then(|addr| addr.as_inet()) {
+            Some(client) => {
+                upstream_request.insert_header("x-forwarded-for", client.ip().to_string())?
+            }
+            None => {
+                upstream_request.remove_header("x-forwarded-for");
+            }
         }
         upstream_request.insert_header("x-forwarded-proto", "http")?;
         // The consumer's credentials are the gateway's business, never the system's.
@@ -267,12 +276,8 @@ impl ProxyHttp for Gateway {
                 upstream_request.remove_header(credential);
             }
         }
-        // Identity headers come from the gateway only, never from the client.
-        for identity in [CONSUMER_HEADER, CONSUMER_SYSTEM_HEADER] {
-            if upstream_request.headers.contains_key(identity) {
-                upstream_request.remove_header(identity);
-            }
-        }
+        // Client-sent `X-Canongate-*` fields were refused with the request head, so these are
+        // the only identity fields the system sees.
         if let Some(consumer) = ctx
             .consumer
             .map(|index| ctx.runtime.snapshot.consumers.get(index))
@@ -316,8 +321,23 @@ impl ProxyHttp for Gateway {
         let status = kind.status();
         if session.response_written().is_none() {
             let problem = Problem::new(kind, detail);
-            if let Err(write_error) =
-                send_problem(session, problem, &ctx.request_id, &[], Connection::Close).await
+            let fields = ctx
+                .rate_limit
+                .as_ref()
+                .map(admission::rate_limit_fields)
+                .unwrap_or_default();
+            let headers: Vec<(&'static str, &str)> = fields
+                .iter()
+                .map(|(name, value)| (*name, value.as_str()))
+                .collect();
+            if let Err(write_error) = send_problem(
+                session,
+                problem,
+                &ctx.request_id,
+                &headers,
+                Connection::Close,
+            )
+            .await
             {
                 tracing::debug!(error = %write_error, "cannot send the error response");
             }
@@ -512,6 +532,11 @@ fn classify(error: &Error, ctx: &mut RequestContext) -> (Option<ProblemKind>, St
             ErrorType::ReadError | ErrorType::WriteError | ErrorType::ConnectionClosed,
         ) => (None, String::new()),
         (ErrorSource::Downstream, ErrorType::ReadTimedout) => (None, String::new()),
+        (ErrorSource::Downstream, ErrorType::InvalidHTTPHeader) => (
+            Some(ProblemKind::MalformedRequest),
+            "the request's header fields cannot be forwarded (e.g. `Connection` names a protected field)"
+                .to_owned(),
+        ),
         (ErrorSource::Downstream, _) => (
             Some(ProblemKind::MalformedRequest),
             "the request body is not framed correctly".to_owned(),

@@ -137,6 +137,13 @@ impl Reloader {
     }
 }
 
+/// What woke the reload thread.
+enum Event {
+    Sweep,
+    Hangup,
+    Poll,
+}
+
 /// Starts the reload thread; returns once the SIGHUP handler is installed.
 pub fn spawn(reloader: Reloader, watch_interval: Option<Duration>) -> std::io::Result<()> {
     let (installed_tx, installed_rx) = std::sync::mpsc::channel();
@@ -153,40 +160,53 @@ pub fn spawn(reloader: Reloader, watch_interval: Option<Duration>) -> std::io::R
                     return;
                 }
             };
-            runtime.block_on(async move {
-                use tokio::signal::unix::{SignalKind, signal};
-                let mut hangups = match signal(SignalKind::hangup()) {
-                    Ok(stream) => stream,
-                    Err(error) => {
-                        let _ = installed_tx.send(Err(error));
-                        return;
-                    }
-                };
-                let _ = installed_tx.send(Ok(()));
+            let hangups = {
+                let _context = runtime.enter();
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            };
+            let mut hangups = match hangups {
+                Ok(stream) => stream,
+                Err(error) => {
+                    let _ = installed_tx.send(Err(error));
+                    return;
+                }
+            };
+            let _ = installed_tx.send(Ok(()));
+            let (mut sweeps, mut ticker) = {
+                let _context = runtime.enter();
                 let mut ticker =
                     tokio::time::interval(watch_interval.unwrap_or(Duration::from_secs(3600)));
                 ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                let mut last_stamp = reloader.stamp();
-                let mut sweeps = tokio::time::interval(SWEEP_INTERVAL);
-                loop {
+                (tokio::time::interval(SWEEP_INTERVAL), ticker)
+            };
+            let mut last_stamp = reloader.stamp();
+            loop {
+                // Only the waiting is async: reloads (file reads, DNS, JWKS start-up) run outside
+                // the runtime, so their blocking work never sits inside it.
+                let event = runtime.block_on(async {
                     tokio::select! {
-                    _ = sweeps.tick() => reloader.runtime.load().snapshot.throttle.sweep(),
-                        _ = hangups.recv() => {
-                            tracing::info!("SIGHUP received: reloading the configuration");
+                        _ = sweeps.tick() => Event::Sweep,
+                        _ = hangups.recv() => Event::Hangup,
+                        _ = ticker.tick(), if watch_interval.is_some() => Event::Poll,
+                    }
+                });
+                match event {
+                    Event::Sweep => reloader.runtime.load().snapshot.throttle.sweep(),
+                    Event::Hangup => {
+                        tracing::info!("SIGHUP received: reloading the configuration");
+                        reloader.reload();
+                        last_stamp = reloader.stamp();
+                    }
+                    Event::Poll => {
+                        let stamp = reloader.stamp();
+                        if stamp != last_stamp {
+                            tracing::info!("configuration files changed: reloading");
                             reloader.reload();
                             last_stamp = reloader.stamp();
                         }
-                        _ = ticker.tick(), if watch_interval.is_some() => {
-                            let stamp = reloader.stamp();
-                            if stamp != last_stamp {
-                                tracing::info!("configuration files changed: reloading");
-                                reloader.reload();
-                                last_stamp = reloader.stamp();
-                            }
-                        }
                     }
                 }
-            });
+            }
         })?;
     installed_rx
         .recv()

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use canongate_policy::snapshot::System;
 use http::HeaderValue;
 use pingora::tls::{CertificateDer, RootCertStore};
-use pingora::upstreams::peer::HttpPeer;
+use pingora::upstreams::peer::{HttpPeer, HttpUpstreamRequestPolicy};
 use pingora::utils::tls::{WrappedX509, parse_x509};
 use rustls_pki_types::pem::PemObject;
 
@@ -56,6 +56,9 @@ impl SystemPeers {
                 options.verify_cert = system.verify_tls;
                 options.verify_hostname = system.verify_tls;
                 options.ca.clone_from(&ca);
+                // Canonical APIs are request/response: an upgrade would turn the connection into a
+                // tunnel outside routing, admission and limits.
+                options.http_upstream_request_policy = HttpUpstreamRequestPolicy::deny_upgrades();
                 peer
             })
             .collect();
@@ -91,6 +94,12 @@ impl SystemPeers {
     /// Whether the system has no endpoint (never true for a compiled snapshot).
     pub fn is_empty(&self) -> bool {
         self.peers.is_empty()
+    }
+
+    /// The endpoint after `index` (for a retry after a failed connect) and its peer.
+    pub fn peer_after(&self, index: usize) -> (usize, Box<HttpPeer>) {
+        let next = (index + 1) % self.peers.len();
+        (next, Box::new(self.peers[next].clone()))
     }
 
     /// The next endpoint in round-robin order: its index and a peer to connect to.

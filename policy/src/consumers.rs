@@ -88,8 +88,11 @@ impl Consumer {
 #[derive(Debug, Clone, Default)]
 pub struct Consumers {
     list: Vec<Consumer>,
-    by_subject: HashMap<(usize, String), ConsumerIndex>,
-    by_key_digest: HashMap<[u8; 32], ConsumerIndex>,
+    /// Per issuer index: subject -> consumer.
+    by_subject: Vec<HashMap<String, ConsumerIndex>>,
+    /// API-key digests bucketed by their first eight bytes; the full digest is then compared in
+    /// constant time.
+    by_key_prefix: HashMap<u64, Vec<([u8; 32], ConsumerIndex)>>,
 }
 
 /// What compiling consumers needs to resolve names.
@@ -109,9 +112,24 @@ impl Consumers {
         names: &Names<'_>,
         report: &mut impl FnMut(String, String),
     ) -> Self {
-        let mut compiled = Self::default();
+        let mut compiled = Self {
+            by_subject: vec![HashMap::new(); names.issuers.len()],
+            ..Self::default()
+        };
         for (id, consumer) in consumers {
             let at = format!("consumers.{id}");
+            if !crate::snapshot::is_name(id) {
+                report(
+                    at.clone(),
+                    "consumer ids use lower-case letters, digits and `-`".into(),
+                );
+            }
+            if !crate::snapshot::is_name(&consumer.system) {
+                report(
+                    format!("{at}.system"),
+                    "system names use lower-case letters, digits and `-`".into(),
+                );
+            }
             let index = compiled.list.len() as ConsumerIndex;
             let tier = names.tiers.iter().position(|name| *name == consumer.tier);
             if tier.is_none() {
@@ -153,13 +171,17 @@ impl Consumers {
                     );
                     continue;
                 };
-                let key = (issuer, identity.subject.clone());
-                if let Some(holder) = compiled.by_subject.insert(key, index) {
+                let subjects = &mut compiled.by_subject[issuer];
+                if let Some(holder) = subjects.insert(identity.subject.clone(), index) {
+                    let holder = compiled
+                        .list
+                        .get(holder as usize)
+                        .map_or(id.as_str(), |c| &c.id);
                     report(
                         location,
                         format!(
-                            "subject `{}` of issuer `{}` already identifies consumer `{}`",
-                            identity.subject, identity.issuer, compiled.list[holder as usize].id
+                            "subject `{}` of issuer `{}` already identifies consumer `{holder}`",
+                            identity.subject, identity.issuer
                         ),
                     );
                 }
@@ -173,15 +195,22 @@ impl Consumers {
                     );
                     continue;
                 };
-                if let Some(holder) = compiled.by_key_digest.insert(bytes, index) {
+                let bucket = compiled
+                    .by_key_prefix
+                    .entry(digest_prefix(&bytes))
+                    .or_default();
+                if let Some((_, holder)) = bucket.iter().find(|(stored, _)| *stored == bytes) {
+                    let holder = compiled
+                        .list
+                        .get(*holder as usize)
+                        .map_or(id.as_str(), |c| &c.id);
                     report(
                         location,
-                        format!(
-                            "this API key already belongs to consumer `{}`",
-                            compiled.list[holder as usize].id
-                        ),
+                        format!("this API key already belongs to consumer `{holder}`"),
                     );
+                    continue;
                 }
+                bucket.push((bytes, index));
             }
             compiled.list.push(Consumer {
                 id: id.clone(),
@@ -211,20 +240,32 @@ impl Consumers {
         self.list.is_empty()
     }
 
-    /// The consumer a verified token names.
+    /// The consumer a verified token of issuer `issuer` names.
     pub fn by_subject(&self, issuer: usize, subject: &str) -> Option<ConsumerIndex> {
-        self.by_subject.get(&(issuer, subject.to_owned())).copied()
+        self.by_subject.get(issuer)?.get(subject).copied()
     }
 
     /// The consumer owning the API key whose SHA-256 is `digest`.
     ///
-    /// The map lookup hashes the digest (never the key), and the stored digest is then compared
-    /// in constant time, so timing reveals nothing about the key.
+    /// Only the digest's first eight bytes pick a bucket; every full digest in it is compared in
+    /// constant time, so timing reveals nothing about the stored digests beyond that bucket.
     pub fn by_key_digest(&self, digest: &[u8; 32]) -> Option<ConsumerIndex> {
         use subtle::ConstantTimeEq;
-        let (stored, index) = self.by_key_digest.get_key_value(digest)?;
-        bool::from(stored.ct_eq(digest)).then_some(*index)
+        let bucket = self.by_key_prefix.get(&digest_prefix(digest))?;
+        let mut found = None;
+        for (stored, index) in bucket {
+            if bool::from(stored.ct_eq(digest)) {
+                found = Some(*index);
+            }
+        }
+        found
     }
+}
+
+fn digest_prefix(digest: &[u8; 32]) -> u64 {
+    let mut prefix = [0u8; 8];
+    prefix.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(prefix)
 }
 
 fn sorted(scopes: &[String]) -> Vec<String> {
@@ -247,4 +288,66 @@ fn parse_digest(text: &str) -> Option<[u8; 32]> {
         *byte = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).ok()?;
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(document: &str) -> (Consumers, Vec<(String, String)>) {
+        let consumers: IndexMap<String, ConsumerConfig> = serde_norway::from_str(document).unwrap();
+        let mut problems = Vec::new();
+        let names = Names {
+            issuers: &["idp"],
+            tiers: &["gold"],
+            apis: &["inventory", "order"],
+        };
+        let compiled = Consumers::compile(&consumers, &names, &mut |l, m| problems.push((l, m)));
+        (compiled, problems)
+    }
+
+    const KEY: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    #[test]
+    fn finds_consumers_by_subject_and_key_digest() {
+        let (consumers, problems) = compile(&format!(
+            "web:\n  name: Web\n  team: digital\n  system: shop\n  tier: gold\n  credentials:\n    jwt: [{{issuer: idp, subject: web-client}}]\n    api_key_sha256: [{KEY}]\n  scopes: [order:read, inventory:read]\n  subscriptions: [order]\n"
+        ));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(consumers.by_subject(0, "web-client"), Some(0));
+        assert_eq!(consumers.by_subject(0, "other"), None);
+        assert_eq!(consumers.by_subject(7, "web-client"), None);
+        let digest = parse_digest(KEY).unwrap();
+        assert_eq!(consumers.by_key_digest(&digest), Some(0));
+        let mut other = digest;
+        other[31] ^= 1;
+        assert_eq!(
+            consumers.by_key_digest(&other),
+            None,
+            "same bucket, different digest"
+        );
+        let consumer = consumers.get(0);
+        assert_eq!(consumer.scopes, ["inventory:read", "order:read"]);
+        assert!(consumer.is_subscribed(1) && !consumer.is_subscribed(0));
+    }
+
+    #[test]
+    fn duplicated_credentials_and_bad_names_are_located_even_within_one_consumer() {
+        let (_, problems) = compile(&format!(
+            "Web:\n  name: Web\n  team: digital\n  system: Shop\n  tier: silver\n  credentials:\n    jwt: [{{issuer: idp, subject: a}}, {{issuer: idp, subject: a}}, {{issuer: nope, subject: b}}]\n    api_key_sha256: [{KEY}, {KEY}, xyz]\n  subscriptions: [billing]\n"
+        ));
+        let at = |location: &str| problems.iter().any(|(l, _)| l == location);
+        for location in [
+            "consumers.Web",
+            "consumers.Web.system",
+            "consumers.Web.tier",
+            "consumers.Web.subscriptions[0]",
+            "consumers.Web.credentials.jwt[1]",
+            "consumers.Web.credentials.jwt[2].issuer",
+            "consumers.Web.credentials.api_key_sha256[1]",
+            "consumers.Web.credentials.api_key_sha256[2]",
+        ] {
+            assert!(at(location), "{location}: {problems:#?}");
+        }
+    }
 }

@@ -17,7 +17,7 @@ use crate::config::HttpLimits;
 /// Why a request head was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Violation {
-    /// Status to answer with: 400, 414 or 431.
+    /// Status to answer with: 400, 414, 431 or 501.
     pub status: u16,
     /// What is wrong, for the problem's `detail`.
     pub detail: &'static str,
@@ -129,7 +129,7 @@ fn check_origin_form(target: &[u8]) -> Result<(), Violation> {
         }
         index += 1;
     }
-    if target[..path_end].split(|&b| b == b'/').any(is_dot_segment) {
+    if path_pieces(&target[..path_end]).any(is_dot_segment) {
         return Err(Violation::bad(
             "the request path holds a `.` or `..` segment",
         ));
@@ -143,6 +143,32 @@ fn hex_value(digit: u8) -> u8 {
         b'a'..=b'f' => digit - b'a' + 10,
         _ => digit - b'A' + 10,
     }
+}
+
+/// The path's segments as a system that decodes before normalising could see them: split at
+/// `/` and at encoded separators (`%2F`, `%5C`), each with its `;params` removed.
+fn path_pieces(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+    path.split(|&b| b == b'/').flat_map(|segment| {
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        let mut index = 0;
+        while index + 3 <= segment.len() {
+            let encoded_separator = segment[index] == b'%'
+                && (segment[index + 1..index + 3].eq_ignore_ascii_case(b"2f")
+                    || segment[index + 1..index + 3].eq_ignore_ascii_case(b"5c"));
+            if encoded_separator {
+                pieces.push(&segment[start..index]);
+                index += 3;
+                start = index;
+            } else {
+                index += 1;
+            }
+        }
+        pieces.push(&segment[start..]);
+        pieces
+            .into_iter()
+            .map(|piece| piece.split(|&b| b == b';').next().unwrap_or(piece))
+    })
 }
 
 /// `.` and `..`, literally or percent-encoded (`%2e`).
@@ -169,6 +195,18 @@ fn is_dot_segment(segment: &[u8]) -> bool {
 /// RFC 3986 `pchar` / `query` characters, minus `%` (handled by the caller).
 fn is_target_char(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte)
+}
+
+/// `X-Canongate-…`, also spelled with `_` for `-` (as CGI-style systems read both alike).
+fn is_gateway_header(name: &[u8]) -> bool {
+    const PREFIX: &[u8] = b"x-canongate-";
+    name.len() > PREFIX.len()
+        && name[..PREFIX.len()]
+            .iter()
+            .zip(PREFIX)
+            .all(|(&byte, &expected)| {
+                byte.to_ascii_lowercase() == expected || (expected == b'-' && byte == b'_')
+            })
 }
 
 /// RFC 9110 `tchar`.
@@ -201,6 +239,11 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
         if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
             return Err(Violation::bad(
                 "a header field name is not a token (whitespace before `:`?)",
+            ));
+        }
+        if is_gateway_header(name) {
+            return Err(Violation::bad(
+                "`X-Canongate-*` header fields are set by the gateway and cannot be sent",
             ));
         }
         let value = trim_ows(&line[colon + 1..]);
@@ -242,6 +285,10 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
             "Content-Length and Transfer-Encoding cannot both be sent",
         )),
         TransferEncoding::ChunkedLast => Ok(()),
+        TransferEncoding::CodedThenChunked => Err(Violation {
+            status: 501,
+            detail: "only the `chunked` transfer coding is supported",
+        }),
         TransferEncoding::OtherLast => Err(Violation::bad(
             "the final transfer coding must be `chunked`",
         )),
@@ -253,6 +300,8 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
 enum TransferEncoding {
     Absent,
     ChunkedLast,
+    /// Another coding (gzip, …) under `chunked`: understood framing, unsupported content coding.
+    CodedThenChunked,
     OtherLast,
 }
 
@@ -271,12 +320,15 @@ impl TransferEncoding {
                 return Err(Violation::bad("Transfer-Encoding is malformed"));
             }
             if coding.eq_ignore_ascii_case(b"chunked") {
-                if state == Self::ChunkedLast {
-                    return Err(Violation::bad("`chunked` is applied more than once"));
-                }
-                state = Self::ChunkedLast;
+                state = match state {
+                    Self::ChunkedLast | Self::CodedThenChunked => {
+                        return Err(Violation::bad("`chunked` is applied more than once"));
+                    }
+                    Self::OtherLast => Self::CodedThenChunked,
+                    Self::Absent => Self::ChunkedLast,
+                };
             } else {
-                if state == Self::ChunkedLast {
+                if matches!(state, Self::ChunkedLast | Self::CodedThenChunked) {
                     return Err(Violation::bad(
                         "the final transfer coding must be `chunked`",
                     ));

@@ -17,6 +17,8 @@ pub enum ProblemKind {
     RequestLineTooLong,
     /// The request head is too large.
     RequestHeadTooLarge,
+    /// The request uses a transfer coding the gateway does not implement.
+    UnsupportedTransferCoding,
     /// No operation has this path.
     NoRoute,
     /// The path exists, not for this method.
@@ -54,6 +56,7 @@ impl ProblemKind {
             Self::MalformedRequest => 400,
             Self::RequestLineTooLong => 414,
             Self::RequestHeadTooLarge => 431,
+            Self::UnsupportedTransferCoding => 501,
             Self::NoRoute => 404,
             Self::MethodNotAllowed => 405,
             Self::VersionRetired => 410,
@@ -75,6 +78,7 @@ impl ProblemKind {
             Self::MalformedRequest => "urn:canongate:problem:malformed-request",
             Self::RequestLineTooLong => "urn:canongate:problem:request-line-too-long",
             Self::RequestHeadTooLarge => "urn:canongate:problem:request-head-too-large",
+            Self::UnsupportedTransferCoding => "urn:canongate:problem:unsupported-transfer-coding",
             Self::NoRoute => "urn:canongate:problem:no-route",
             Self::MethodNotAllowed => "urn:canongate:problem:method-not-allowed",
             Self::VersionRetired => "urn:canongate:problem:version-retired",
@@ -98,6 +102,7 @@ impl ProblemKind {
             Self::MalformedRequest => "Malformed request",
             Self::RequestLineTooLong => "Request line too long",
             Self::RequestHeadTooLarge => "Request header fields too large",
+            Self::UnsupportedTransferCoding => "Transfer coding not implemented",
             Self::NoRoute => "No such operation",
             Self::MethodNotAllowed => "Method not allowed",
             Self::VersionRetired => "API version retired",
@@ -120,6 +125,7 @@ impl ProblemKind {
         match status {
             414 => Self::RequestLineTooLong,
             431 => Self::RequestHeadTooLarge,
+            501 => Self::UnsupportedTransferCoding,
             _ => Self::MalformedRequest,
         }
     }

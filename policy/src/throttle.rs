@@ -30,7 +30,9 @@
 //! State per key: one GCRA word (governor), two quota words while the day or month lasts, and a
 //! concurrency counter only while requests are in flight. [`Throttle::sweep`], called
 //! periodically, drops refilled buckets and ended quota windows and releases the freed
-//! capacity. State starts empty on every compile: keys are consumer indices of one document.
+//! capacity. Keys are consumer and API indices of one document, so a compiled throttle's state
+//! is only carried into a new snapshot (which clones this `Throttle`) when the tiers, the
+//! consumers and the APIs are unchanged; otherwise it starts empty.
 
 mod calendar;
 mod clock;

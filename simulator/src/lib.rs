@@ -44,8 +44,8 @@
 //! The seed holds 40 customers, 34 products with their variants, prices in GBP, EUR
 //! and USD, stock levels at four locations, and orders with their shipments
 //! and returns that reference those customers and SKUs with consistent
-//! totals. Request bodies are trusted to be valid against the contract (the
-//! gateway validates them); the simulator checks only what its rules need.
+//! totals. Request bodies are not validated against the contract schemas; the
+//! simulator checks only what its rules need.
 
 mod clock;
 mod collection;

@@ -576,7 +576,16 @@ fn credentials_are_stripped_and_the_consumer_named_before_the_system() {
         ("authorization", authorization.as_str()),
         ("x-request-id", "partner-call-1"),
     ];
-    let response = list_stock(&gateway, &[&identified[..], &forged].concat());
+    let response = list_stock(
+        &gateway,
+        &[&[("authorization", authorization.as_str())][..], &forged].concat(),
+    );
+    expect_problem(response, 400, "malformed-request");
+    assert!(
+        mock.requests().is_empty(),
+        "a forged identity never reaches the system"
+    );
+    let response = list_stock(&gateway, &identified);
     assert_eq!(response.status(), 200);
     let line = gateway.wait_for_log("partner-call-1");
     let entry: Value = serde_json::from_str(&line).expect("a JSON access-log line");
@@ -584,10 +593,7 @@ fn credentials_are_stripped_and_the_consumer_named_before_the_system() {
         entry["consumer"], "partner",
         "the access log names the consumer: {entry}"
     );
-    let response = list_stock(
-        &gateway,
-        &[&[("x-api-key", document::TEST_API_KEY)][..], &forged].concat(),
-    );
+    let response = list_stock(&gateway, &[("x-api-key", document::TEST_API_KEY)]);
     assert_eq!(response.status(), 200);
 
     let requests = mock.requests();
@@ -668,14 +674,21 @@ fn public_operations_need_no_credential_and_identity_headers_cannot_be_forged() 
         .expect("request");
     expect_problem(response, 401, "unauthorized");
 
-    let response = list_stock(
-        &gateway,
-        &[
-            ("x-canongate-consumer", "test-client"),
-            ("x-canongate-consumer-system", "erp"),
-            ("x-api-key", document::TEST_API_KEY),
-        ],
+    let seen = mock.requests().len();
+    for forged in [
+        ("x-canongate-consumer", "test-client"),
+        ("x_canongate_consumer", "test-client"),
+        ("X-Canongate-Consumer-System", "erp"),
+    ] {
+        let response = list_stock(&gateway, &[forged, ("x-api-key", document::TEST_API_KEY)]);
+        expect_problem(response, 400, "malformed-request");
+    }
+    assert_eq!(
+        mock.requests().len(),
+        seen,
+        "forged identities never reach the system"
     );
+    let response = list_stock(&gateway, &[("x-api-key", document::TEST_API_KEY)]);
     assert_eq!(response.status(), 200);
     let requests = mock.requests();
     let forwarded = requests.last().expect("the request reached the system");

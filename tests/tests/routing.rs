@@ -381,9 +381,19 @@ fn the_system_gets_its_own_host_and_forwarding_headers() {
         .count();
     assert_eq!(hosts, 1, "exactly one Host reaches the system");
 
-    let (_, recorded) = send_with(&gateway, &mock, &[("x-forwarded-for", "203.0.113.9")]);
+    let forged = [
+        ("x-forwarded-for", "203.0.113.9"),
+        ("forwarded", "for=203.0.113.9"),
+        ("x-forwarded-host", "evil.example"),
+        ("x-real-ip", "203.0.113.9"),
+    ];
+    let (_, recorded) = send_with(&gateway, &mock, &forged);
     assert_eq!(
         recorded.header("x-forwarded-for"),
-        Some("203.0.113.9, 127.0.0.1")
+        Some("127.0.0.1"),
+        "the client's own forwarding chain is not trusted"
     );
+    for name in ["forwarded", "x-forwarded-host", "x-real-ip"] {
+        assert_eq!(recorded.header(name), None, "{name}");
+    }
 }

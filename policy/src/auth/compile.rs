@@ -24,6 +24,25 @@ const MAX_CACHE_CAPACITY: usize = 10_000_000;
 /// Largest PEM file read.
 const MAX_PEM_FILE_BYTES: u64 = 1024 * 1024;
 
+/// Header fields that cannot carry API keys: the gateway removes the key header before the
+/// system, and these carry bearer tokens, framing, routing or trace data.
+const RESERVED_HEADERS: [&str; 14] = [
+    "authorization",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "traceparent",
+    "tracestate",
+    "x-request-id",
+    "x-forwarded-for",
+];
+
 /// Compiles the authentication settings, reporting problems as `(location, message)`.
 pub fn compile(
     auth: &AuthConfig,
@@ -32,10 +51,15 @@ pub fn compile(
     report: &mut impl FnMut(String, String),
 ) -> Authenticator {
     let api_key_header = match HeaderName::from_bytes(auth.api_key_header.as_bytes()) {
-        Ok(name) if name == http::header::AUTHORIZATION => {
+        Ok(name)
+            if RESERVED_HEADERS.contains(&name.as_str())
+                || name.as_str().starts_with("x-canongate-") =>
+        {
             report(
                 "auth.api_key_header".into(),
-                "`authorization` carries bearer tokens; choose another header for API keys".into(),
+                format!(
+                    "`{name}` carries tokens, framing, routing or gateway data; choose another header for API keys"
+                ),
             );
             name
         }
@@ -625,7 +649,11 @@ mod tests {
             Vec::new(),
             Path::new("."),
         );
-        assert_reported(&found, "auth.api_key_header", "bearer tokens");
+        assert_reported(
+            &found,
+            "auth.api_key_header",
+            "carries tokens, framing, routing or gateway data",
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ fn accepts_ordinary_requests() {
     for head in [
         "GET /inventory/v1/stock-levels?sku=SKU-1&limit=5 HTTP/1.1\r\nHost: api.example.com\r\n\r\n",
         "POST /order/v1/orders HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Length: 12\r\n\r\n",
-        "POST /order/v1/orders HTTP/1.1\r\nHost: [::1]:8080\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        "POST /order/v1/orders HTTP/1.1\r\nHost: [::1]:8080\r\nTransfer-Encoding: chunked\r\n\r\n",
         "GET /customer/v1/customers/M%C3%BCller HTTP/1.0\r\nHost: a\r\n\r\n",
         "GET /product/v1/products/..x/a.b HTTP/1.1\nHost: a\n\n",
     ] {
@@ -170,5 +170,48 @@ fn enforces_request_line_and_head_limits() {
             .unwrap_err()
             .status,
         431
+    );
+}
+
+#[test]
+fn refuses_content_codings_under_chunked_with_501() {
+    let head = "POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n";
+    assert_eq!(refused(head), 501);
+}
+
+#[test]
+fn refuses_dot_segments_hidden_behind_encoded_separators_and_params() {
+    for target in [
+        "/inventory/v1/stock-levels/%2e%2e%2F%2e%2e%2Fadmin",
+        "/inventory/v1/stock-levels/x%2F..%2Fadmin",
+        "/inventory/v1/stock-levels/..;",
+        "/inventory/v1/stock-levels/..;jsessionid=1/x",
+        "/a/%5c..%5cb",
+    ] {
+        assert_eq!(
+            refused(&format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n")),
+            400,
+            "{target}"
+        );
+    }
+    assert_eq!(
+        check("GET /inventory/v1/stock-levels/SKU-1%2FA HTTP/1.1\r\nHost: a\r\n\r\n"),
+        Ok(())
+    );
+}
+
+#[test]
+fn refuses_gateway_identity_headers_from_clients_in_any_spelling() {
+    for name in [
+        "X-Canongate-Consumer",
+        "x_canongate_consumer",
+        "X_Canongate-Consumer-System",
+    ] {
+        let head = format!("GET /a HTTP/1.1\r\nHost: a\r\n{name}: erp-gold\r\n\r\n");
+        assert_eq!(refused(&head), 400, "{name}");
+    }
+    assert_eq!(
+        check("GET /a HTTP/1.1\r\nHost: a\r\nX-Canongatex: 1\r\n\r\n"),
+        Ok(())
     );
 }
