@@ -115,8 +115,11 @@ fn authorize(
             auth::insufficient_scope_challenge(required),
         ));
     }
-    let api = u32::try_from(operation.api_index).unwrap_or(u32::MAX);
-    match snapshot.throttle.admit(consumer.tier, consumer_index, api) {
+    let api = snapshot.apis[operation.api_index].limiter_key;
+    match snapshot
+        .throttle
+        .admit(consumer.tier, consumer.limiter_key, api)
+    {
         Admission::Admitted { permit, headers } => Ok(Admitted {
             consumer: Some(consumer_index),
             permit: Some(permit),

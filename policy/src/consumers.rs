@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::snapshot::StableKeys;
+
 /// Index of a consumer in [`Consumers`].
 pub type ConsumerIndex = u32;
 
@@ -75,6 +77,8 @@ pub struct Consumer {
     pub scopes: Vec<String>,
     /// Subscribed API indices, sorted.
     pub subscriptions: Vec<usize>,
+    /// The consumer's number for the limiters, stable across reloads.
+    pub limiter_key: u32,
 }
 
 impl Consumer {
@@ -110,6 +114,7 @@ impl Consumers {
     pub fn compile(
         consumers: &IndexMap<String, ConsumerConfig>,
         names: &Names<'_>,
+        limiter_keys: &StableKeys,
         report: &mut impl FnMut(String, String),
     ) -> Self {
         let mut compiled = Self {
@@ -220,6 +225,7 @@ impl Consumers {
                 tier: tier.unwrap_or_default(),
                 scopes: sorted(&consumer.scopes),
                 subscriptions,
+                limiter_key: limiter_keys.get(id),
             });
         }
         compiled
@@ -302,7 +308,9 @@ mod tests {
             tiers: &["gold"],
             apis: &["inventory", "order"],
         };
-        let compiled = Consumers::compile(&consumers, &names, &mut |l, m| problems.push((l, m)));
+        let keys = StableKeys::assign(None, consumers.keys().map(String::as_str));
+        let compiled =
+            Consumers::compile(&consumers, &names, &keys, &mut |l, m| problems.push((l, m)));
         (compiled, problems)
     }
 

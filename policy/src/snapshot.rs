@@ -5,6 +5,7 @@
 //! in the document; a document with any problem yields no snapshot, so a running gateway keeps
 //! the one it has.
 
+mod keys;
 mod systems;
 
 use std::path::Path;
@@ -19,6 +20,7 @@ use crate::consumers::{Consumers, Names};
 use crate::routing::{OperationIndex, RouteError, Router, RouterBuilder};
 use crate::throttle::{Throttle, ThrottleClock};
 
+pub use keys::StableKeys;
 pub use systems::{Endpoint, System, SystemIndex};
 
 /// One problem found while compiling, with its place in the document.
@@ -101,6 +103,8 @@ pub struct Api {
     pub versions: Vec<ApiVersion>,
     /// Version for unversioned requests without `Api-Version`: `None` means the client must say.
     pub default_major: Option<u64>,
+    /// The API's number for the limiters, stable across reloads.
+    pub limiter_key: u32,
 }
 
 /// One version of an API.
@@ -168,6 +172,8 @@ pub struct Snapshot {
     pub throttle: Throttle,
     /// Consumers and their credentials.
     pub consumers: Consumers,
+    /// Limiter numbers of consumer ids and API names, carried across reloads.
+    limiter_keys: (StableKeys, StableKeys),
     /// Fingerprints of the auth and throttle settings, to carry live state across reloads.
     fingerprints: (u64, u64),
 }
@@ -325,6 +331,7 @@ impl Snapshot {
                 });
             apis.push(Api {
                 name: api_name.clone(),
+                limiter_key: 0,
                 base_path,
                 versions,
                 default_major,
@@ -374,7 +381,17 @@ impl Snapshot {
             tiers: &tier_names,
             apis: &api_names,
         };
-        let consumers = Consumers::compile(&config.consumers, &names, &mut report);
+        let previous_keys = context.previous.map(|previous| &previous.limiter_keys);
+        let consumer_keys = StableKeys::assign(
+            previous_keys.map(|keys| &keys.0),
+            config.consumers.keys().map(String::as_str),
+        );
+        let api_keys =
+            StableKeys::assign(previous_keys.map(|keys| &keys.1), api_names.iter().copied());
+        for api in &mut apis {
+            api.limiter_key = api_keys.get(&api.name);
+        }
+        let consumers = Consumers::compile(&config.consumers, &names, &consumer_keys, &mut report);
         if !problems.is_empty() {
             return Err(CompileError {
                 origin: config.origin.clone(),
@@ -395,6 +412,7 @@ impl Snapshot {
             auth,
             throttle,
             consumers,
+            limiter_keys: (consumer_keys, api_keys),
             fingerprints,
         })
     }
@@ -479,8 +497,8 @@ fn check_path_prefix(prefix: &str, may_be_empty: bool) -> Result<(), String> {
 
 /// Fingerprints of what the authenticator and the throttle are built from: when a reload leaves
 /// them unchanged, the new snapshot keeps their live state (token cache, JWKS keys, limiters and
-/// quotas). The throttle's state is keyed by consumer and API indices, so the consumer ids and
-/// API names (in order) are part of its fingerprint.
+/// quotas). The throttle's state is keyed by the consumers' and APIs' [`StableKeys`], so adding or
+/// removing a consumer or an API keeps everyone else's limits.
 fn policy_fingerprints(config: &GatewayConfig) -> (u64, u64) {
     let mut auth = Fingerprint::default();
     auth.add(
@@ -496,14 +514,7 @@ fn policy_fingerprints(config: &GatewayConfig) -> (u64, u64) {
         }
     }
     let mut throttle = Fingerprint::default();
-    let consumer_ids: Vec<&String> = config.consumers.keys().collect();
-    let api_names: Vec<&String> = config.apis.keys().collect();
-    let shape = (
-        &config.tiers,
-        &config.load_shedding,
-        consumer_ids,
-        api_names,
-    );
+    let shape = (&config.tiers, &config.load_shedding);
     throttle.add(serde_json::to_string(&shape).unwrap_or_default().as_bytes());
     (auth.0, throttle.0)
 }

@@ -30,9 +30,9 @@
 //! State per key: one GCRA word (governor), two quota words while the day or month lasts, and a
 //! concurrency counter only while requests are in flight. [`Throttle::sweep`], called
 //! periodically, drops refilled buckets and ended quota windows and releases the freed
-//! capacity. Keys are consumer and API indices of one document, so a compiled throttle's state
-//! is only carried into a new snapshot (which clones this `Throttle`) when the tiers, the
-//! consumers and the APIs are unchanged; otherwise it starts empty.
+//! capacity. Keys are the consumers' and APIs' stable limiter numbers (see
+//! `snapshot::StableKeys`), so a snapshot keeps this state (by cloning this `Throttle`) across
+//! reloads that leave the tiers and the shedding settings unchanged.
 
 mod calendar;
 mod clock;

@@ -479,4 +479,20 @@ fn limiter_state_survives_reloads_that_leave_the_tiers_unchanged() {
         429,
         "a change of the authentication settings alone keeps the limiter state"
     );
+
+    let joined = [("new-key", "pair"), ("pair-key", "pair")];
+    gateway.reload(
+        "consumer-added",
+        &tier_body(&mock, &pair(3), &joined, auth_only),
+    );
+    assert_eq!(
+        status(),
+        429,
+        "adding a consumer before this one keeps this consumer's limits"
+    );
+    assert_eq!(
+        call(&gateway, "new-key", "inventory").status,
+        200,
+        "the new consumer starts with its own budget"
+    );
 }
