@@ -6,7 +6,6 @@
 //! challenge and the rate-limit headers the client gets.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use canongate_policy::access::Access;
 use canongate_policy::auth::{self, AuthError, VerifiedToken};
@@ -205,11 +204,11 @@ async fn identify(
 /// Verifies a bearer token, refreshing its issuer's JWKS once when it names an unknown key.
 async fn verify(runtime: &Runtime, token: &str) -> Result<Arc<VerifiedToken>, AuthError> {
     let authenticator = &runtime.snapshot.auth;
-    match authenticator.verify_bearer(token, unix_now()) {
+    match authenticator.verify_bearer(token, crate::unix_now()) {
         Err(AuthError::UnknownKid { issuer, .. })
             if runtime.jwks.refresh_for_unknown_kid(issuer).await =>
         {
-            authenticator.verify_bearer(token, unix_now())
+            authenticator.verify_bearer(token, crate::unix_now())
         }
         outcome => outcome,
     }
@@ -230,10 +229,4 @@ pub fn rate_limit_fields(headers: &RateLimitHeaders) -> Vec<(&'static str, Strin
         fields.push(("ratelimit", limit));
     }
     fields
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
 }

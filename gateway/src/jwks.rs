@@ -15,7 +15,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use canongate_policy::auth::{Authenticator, JwksConfig, MAX_JWKS_BYTES};
 use tokio::sync::{Mutex, oneshot};
@@ -222,7 +222,7 @@ impl Shared {
             None => Err(()),
             Some(authenticator) => match body {
                 Ok(body) => authenticator
-                    .install_jwks(source.issuer, &body, unix_now())
+                    .install_jwks(source.issuer, &body, crate::unix_now())
                     .map_err(|error| {
                         tracing::warn!(url = %source.config.url, %error, "JWKS refused; keeping the held keys");
                     }),
@@ -283,13 +283,6 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs()
 }
 
 #[cfg(test)]

@@ -16,3 +16,10 @@ pub mod respond;
 pub mod runtime;
 pub mod server;
 pub mod upstream;
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}

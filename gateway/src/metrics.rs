@@ -21,6 +21,7 @@ pub struct Metrics {
     upstream_errors: IntCounterVec,
     reloads: IntCounterVec,
     revision: IntGaugeVec,
+    token_cache: IntGaugeVec,
 }
 
 /// Labels of one request.
@@ -100,6 +101,17 @@ impl Metrics {
         ] {
             registry.register(collector).expect("unique metric names");
         }
+        let token_cache = IntGaugeVec::new(
+            Opts::new(
+                "canongate_token_cache",
+                "Verified-token cache of the running revision: hits and misses since it was built, and entries.",
+            ),
+            &["measure"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(token_cache.clone()))
+            .expect("unique metric names");
         for result in ["applied", "refused"] {
             reloads.with_label_values(&[result]);
         }
@@ -110,6 +122,7 @@ impl Metrics {
             upstream_errors,
             reloads,
             revision,
+            token_cache,
         }
     }
 
@@ -143,6 +156,19 @@ impl Metrics {
     pub fn set_revision(&self, revision: &str) {
         self.revision.reset();
         self.revision.with_label_values(&[revision]).set(1);
+    }
+
+    /// Records the verified-token cache's counts, read when metrics are scraped.
+    pub fn set_token_cache(&self, hits: u64, misses: u64, entries: usize) {
+        for (measure, value) in [
+            ("hits", hits),
+            ("misses", misses),
+            ("entries", entries as u64),
+        ] {
+            self.token_cache
+                .with_label_values(&[measure])
+                .set(i64::try_from(value).unwrap_or(i64::MAX));
+        }
     }
 
     /// The Prometheus text exposition of every family.

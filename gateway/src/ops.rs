@@ -190,11 +190,16 @@ impl ServeHttp for OpsApp {
                 br#"{"status":"ok"}"#.to_vec(),
             ),
             "/readyz" => self.readiness().await,
-            "/metrics" => respond(
-                StatusCode::OK,
-                "text/plain; version=0.0.4",
-                self.metrics.render(),
-            ),
+            "/metrics" => {
+                let cache = self.runtime.load().snapshot.auth.token_cache_stats();
+                self.metrics
+                    .set_token_cache(cache.hits, cache.misses, cache.entries);
+                respond(
+                    StatusCode::OK,
+                    "text/plain; version=0.0.4",
+                    self.metrics.render(),
+                )
+            }
             path => {
                 let problem = Problem::new(
                     ProblemKind::NoRoute,

@@ -34,7 +34,7 @@ pub struct ServeOptions {
 pub fn run(config: PathBuf, options: &ServeOptions) -> anyhow::Result<()> {
     let manual_clock = options
         .manual_clock
-        .then(|| ManualClock::starting_at(unix_now()));
+        .then(|| ManualClock::starting_at(crate::unix_now()));
     let clock = manual_clock
         .clone()
         .map_or_else(ThrottleClock::system, ThrottleClock::from);
@@ -88,10 +88,4 @@ pub fn run(config: PathBuf, options: &ServeOptions) -> anyhow::Result<()> {
     server.add_service(proxy);
     server.add_service(ops);
     server.run_forever()
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
 }

@@ -59,12 +59,8 @@ pub struct Operation {
     pub api: Arc<str>,
     /// Version label, e.g. `v1`.
     pub version: Arc<str>,
-    /// The contract's `info.version`, e.g. `1.4.0`.
-    pub contract_version: Arc<str>,
     /// The contract's operationId.
     pub operation_id: Arc<str>,
-    /// Canonical path template, e.g. `/inventory/v1/stock-levels/{stockLevelId}`.
-    pub template: String,
     /// Lifecycle of the version.
     pub lifecycle: Lifecycle,
     /// The system serving it.
@@ -290,7 +286,6 @@ impl Snapshot {
                 let canonical_prefix = format!("{base_path}/{label}");
                 let api_label: Arc<str> = api_name.as_str().into();
                 let version_label: Arc<str> = label.as_str().into();
-                let contract_version: Arc<str> = contract.version.as_str().into();
                 for operation in &contract.operations {
                     let template = format!("{canonical_prefix}{}", operation.path);
                     let method = http::Method::from_bytes(operation.method.as_str().as_bytes())
@@ -313,9 +308,7 @@ impl Snapshot {
                         api_index: apis.len(),
                         api: api_label.clone(),
                         version: version_label.clone(),
-                        contract_version: contract_version.clone(),
                         operation_id: operation.operation_id.as_str().into(),
-                        template,
                         lifecycle: version.lifecycle,
                         system,
                         upstream_prefix: version.backend.path_prefix.clone(),

@@ -322,11 +322,6 @@ impl Throttle {
         self.shared.tiers[tier].upstream_timeout
     }
 
-    /// The clock driving the limiters.
-    pub fn clock(&self) -> &ThrottleClock {
-        &self.shared.clock
-    }
-
     /// Admitted requests still holding their permit (counted only with load shedding on).
     pub fn in_flight(&self) -> u32 {
         self.shared

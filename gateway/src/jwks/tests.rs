@@ -144,7 +144,7 @@ fn authenticator(url: Option<String>, timeout: Duration) -> Arc<Authenticator> {
 }
 
 fn now() -> u64 {
-    super::unix_now()
+    crate::unix_now()
 }
 
 fn token(key: &SigningKey, kid: &str) -> String {

@@ -104,11 +104,6 @@ impl Authenticator {
         &self.api_key_header
     }
 
-    /// Name of issuer `index` (document order).
-    pub fn issuer_name(&self, index: usize) -> Option<&str> {
-        self.issuers.get(index).map(|issuer| issuer.name.as_str())
-    }
-
     /// Verifies a bearer token at `now_unix` (seconds). A token verified before and still valid
     /// is answered from the cache without checking its signature again.
     pub fn verify_bearer(

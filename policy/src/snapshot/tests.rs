@@ -72,7 +72,7 @@ fn compiles_routes_and_rewrites_paths() {
     let operation = snapshot.operation(index);
     assert_eq!(&*operation.operation_id, "getStockLevel");
     assert_eq!(&*operation.version, "v1");
-    assert_eq!(&*operation.contract_version, "1.2.0");
+    assert_eq!(snapshot.apis[0].versions[0].contract_version, "1.2.0");
     assert_eq!(
         operation.upstream_path(
             "/inventory/v1/stock-levels/SKU-1",
