@@ -347,12 +347,14 @@ impl Snapshot {
         };
         let auth = match unchanged(|f| f.0) {
             Some(previous) => previous.auth.clone(),
-            None => Arc::new(auth::compile(
-                &config.auth,
-                &config.issuers,
-                &config.base_dir,
-                &mut report,
-            )),
+            None => {
+                let auth =
+                    auth::compile(&config.auth, &config.issuers, &config.base_dir, &mut report);
+                if let Some(previous) = context.previous {
+                    auth.adopt_jwks_keys(&previous.auth);
+                }
+                Arc::new(auth)
+            }
         };
         let throttle = match unchanged(|f| f.1) {
             Some(previous) => previous.throttle.clone(),

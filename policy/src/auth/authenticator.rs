@@ -213,6 +213,25 @@ impl Authenticator {
         Ok(())
     }
 
+    /// Seeds every JWKS of this authenticator from the issuer of `previous` that reads the same
+    /// endpoint (see `JwksStore::seed_from`); called when a reload rebuilds the authenticator.
+    pub fn adopt_jwks_keys(&self, previous: &Authenticator) {
+        for store in self
+            .issuers
+            .iter()
+            .filter_map(|issuer| issuer.jwks.as_ref())
+        {
+            let same_endpoint = previous
+                .issuers
+                .iter()
+                .filter_map(|issuer| issuer.jwks.as_ref())
+                .find(|old| old.config.url == store.config.url);
+            if let Some(old) = same_endpoint {
+                store.seed_from(old);
+            }
+        }
+    }
+
     /// Freshness of every issuer's JWKS, for readiness reporting.
     pub fn jwks_status(&self) -> Vec<JwksStatus> {
         self.issuers

@@ -198,6 +198,25 @@ impl JwksStore {
         self.keys.load()
     }
 
+    /// Starts from the keys and fetch outcome `previous` holds when both read the same URL with
+    /// the same pinned algorithms, so a reload never leaves an issuer without keys while its
+    /// endpoint is down.
+    pub(crate) fn seed_from(&self, previous: &JwksStore) {
+        if self.config.url != previous.config.url
+            || self.config.algorithms != previous.config.algorithms
+        {
+            return;
+        }
+        self.keys.store(previous.keys.load_full());
+        let outcome = previous
+            .outcome
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut mine = self.outcome.lock().unwrap_or_else(PoisonError::into_inner);
+        mine.last_success_unix = outcome.last_success_unix;
+        mine.last_error.clone_from(&outcome.last_error);
+    }
+
     /// Replaces the keys with those of a fetched document; returns how many `kid`s are new.
     /// On error the held keys stay and the error is recorded.
     pub(crate) fn install(&self, body: &[u8], now_unix: u64) -> Result<usize, JwksError> {

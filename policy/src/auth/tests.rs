@@ -482,3 +482,37 @@ fn garbage_never_panics_and_never_passes() {
         }
     }
 }
+
+#[test]
+fn a_rebuilt_authenticator_starts_from_the_keys_of_the_same_endpoint() {
+    let key = signing_key(Algorithm::ES256);
+    let running = authenticator(vec![jwks_issuer()]);
+    running
+        .install_jwks(0, &jwks_of(&[(&key, "k-1")]), NOW)
+        .unwrap();
+    let token = key.sign(Some("k-1"), &claims()).unwrap();
+
+    let rebuilt = authenticator(vec![jwks_issuer()]);
+    assert!(matches!(
+        rebuilt.verify_bearer(&token, NOW),
+        Err(AuthError::UnknownKid { .. })
+    ));
+    rebuilt.adopt_jwks_keys(&running);
+    assert_eq!(
+        rebuilt.verify_bearer(&token, NOW).unwrap().subject,
+        "crm-sync"
+    );
+    assert_eq!(rebuilt.jwks_status()[0].last_success_unix, Some(NOW));
+
+    let mut moved = jwks_issuer();
+    if let Some(jwks) = moved.jwks.as_mut() {
+        jwks.url = "https://other-idp.example/jwks".into();
+    }
+    let elsewhere = authenticator(vec![moved]);
+    elsewhere.adopt_jwks_keys(&running);
+    assert_eq!(
+        elsewhere.jwks_status()[0].keys,
+        0,
+        "another endpoint's keys are not borrowed"
+    );
+}
