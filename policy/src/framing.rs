@@ -219,6 +219,7 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
     let mut hosts = 0;
     let mut content_lengths = 0;
     let mut transfer_encoding = TransferEncoding::Absent;
+    let mut nominations = 0;
     rest = skip_newline(rest);
     loop {
         let line_end =
@@ -264,6 +265,8 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
                     "Content-Length is not a single decimal number",
                 ));
             }
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            nominations = check_connection(value, nominations)?;
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             transfer_encoding = transfer_encoding.append(value)?;
         }
@@ -293,6 +296,51 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
             "the final transfer coding must be `chunked`",
         )),
     }
+}
+
+/// Most options one request may name in `Connection`.
+const MAX_CONNECTION_OPTIONS: usize = 9;
+
+/// Checks one `Connection` line: a few `token` options, none naming a field the gateway relies on
+/// (a nominated field is removed on the way to the system as hop-by-hop). Returns the options
+/// counted so far.
+fn check_connection(value: &[u8], mut count: usize) -> Result<usize, Violation> {
+    for option in value
+        .split(|&b| b == b',')
+        .map(trim_ows)
+        .filter(|o| !o.is_empty())
+    {
+        count += 1;
+        if count > MAX_CONNECTION_OPTIONS {
+            return Err(Violation::bad("`Connection` names too many options"));
+        }
+        if !option.iter().all(|&b| is_tchar(b)) {
+            return Err(Violation::bad("a `Connection` option is not a token"));
+        }
+        let protected = [
+            &b"host"[..],
+            b"authorization",
+            b"content-length",
+            b"transfer-encoding",
+            b"forwarded",
+            b"x-forwarded-for",
+            b"x-forwarded-host",
+            b"x-forwarded-proto",
+            b"x-real-ip",
+            b"x-request-id",
+            b"traceparent",
+        ];
+        if protected
+            .iter()
+            .any(|name| option.eq_ignore_ascii_case(name))
+            || is_gateway_header(option)
+        {
+            return Err(Violation::bad(
+                "`Connection` cannot name a field the gateway relies on",
+            ));
+        }
+    }
+    Ok(count)
 }
 
 /// What the `Transfer-Encoding` field lines say so far.

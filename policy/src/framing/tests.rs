@@ -215,3 +215,25 @@ fn refuses_gateway_identity_headers_from_clients_in_any_spelling() {
         Ok(())
     );
 }
+
+#[test]
+fn connection_options_are_tokens_and_never_name_protected_fields() {
+    assert_eq!(
+        check("GET /a HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, x-trace-hint\r\n\r\n"),
+        Ok(())
+    );
+    for value in [
+        "host",
+        "X-Forwarded-For",
+        "close, Authorization",
+        "x-canongate-consumer",
+        "\"x-forwarded-for\"",
+        ":authority",
+        "a, b, c, d, e, f, g, h, i, j",
+    ] {
+        let head = format!("GET /a HTTP/1.1\r\nHost: a\r\nConnection: {value}\r\n\r\n");
+        assert_eq!(refused(&head), 400, "{value}");
+    }
+    let split = "GET /a HTTP/1.1\r\nHost: a\r\nConnection: a, b, c, d, e\r\nConnection: f, g, h, i, j\r\n\r\n";
+    assert_eq!(refused(split), 400, "options are counted across lines");
+}
