@@ -614,3 +614,15 @@ fn oversized_keepalive_pools_are_refused_with_their_location() {
     assert_eq!(output.status.code(), Some(1), "{}", output.stderr);
     assert!(!output.stderr.contains("panicked"), "{}", output.stderr);
 }
+
+#[test]
+fn the_deployment_example_is_a_valid_document() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/gateway.example.yaml");
+    let output = check(&example);
+    assert_eq!(output.status.code(), Some(0), "{}", output.stderr);
+    assert!(
+        output.stdout.contains("7 APIs, 31 operations, 2 consumers"),
+        "{}",
+        output.stdout
+    );
+}
