@@ -41,14 +41,14 @@ pub(super) fn compare(
             old.upper(keyword.key, keyword.exclusive),
             new.upper(keyword.key, keyword.exclusive),
         );
-        upper(keyword, bounds, &mut record);
+        compare_bound(keyword, Side::Upper, bounds, &mut record);
     }
     for keyword in LOWER {
         let bounds = (
             old.lower(keyword.key, keyword.exclusive),
             new.lower(keyword.key, keyword.exclusive),
         );
-        lower(keyword, bounds, &mut record);
+        compare_bound(keyword, Side::Lower, bounds, &mut record);
     }
     unique_items(old, new, &mut record);
     multiple_of(old, new, &mut record);
@@ -262,64 +262,61 @@ fn show(bound: Option<Bound>, upper: bool) -> String {
     }
 }
 
-fn upper(
-    keyword: &BoundKeyword,
-    (old, new): (Option<Bound>, Option<Bound>),
-    record: &mut Record<'_>,
-) {
-    let key = keyword.key;
-    let narrower = match (old, new) {
-        (None, Some(_)) => true,
-        (Some(_), None) => false,
-        (Some(a), Some(b)) if tighter_upper(b, a) => true,
-        (Some(a), Some(b)) if tighter_upper(a, b) => false,
-        _ => return,
-    };
-    let message = format!(
-        "{key} changed from {} to {}",
-        show(old, true),
-        show(new, true)
-    );
-    let (suffix, effect) = if narrower {
-        (keyword.decreased, Effect::Narrows)
-    } else {
-        (keyword.increased, Effect::Widens)
-    };
-    record(suffix, effect, key, message);
+/// Which end of a range a bound keyword limits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// `maximum`, `maxLength`, `maxItems`, …: a smaller bound narrows.
+    Upper,
+    /// `minimum`, `minLength`, `minItems`, …: a larger bound narrows.
+    Lower,
 }
 
-fn lower(
+/// Records a change of one bound keyword, narrowing or widening by `side`.
+fn compare_bound(
     keyword: &BoundKeyword,
+    side: Side,
     (old, new): (Option<Bound>, Option<Bound>),
     record: &mut Record<'_>,
 ) {
     let key = keyword.key;
+    // A missing count or length minimum is 0; a missing `minimum` or upper bound is unbounded.
     let zero = Bound {
         value: 0.0,
         exclusive: false,
     };
-    // A missing count or length minimum is 0; a missing `minimum` is unbounded.
-    let (old_bound, new_bound) = if key == "minimum" {
-        (old, new)
-    } else {
+    let (old_bound, new_bound) = if side == Side::Lower && key != "minimum" {
         (old.or(Some(zero)), new.or(Some(zero)))
+    } else {
+        (old, new)
+    };
+    let tighter = |a, b| match side {
+        Side::Upper => tighter_upper(a, b),
+        Side::Lower => tighter_lower(a, b),
     };
     let narrower = match (old_bound, new_bound) {
         (None, Some(_)) => true,
         (Some(_), None) => false,
-        (Some(a), Some(b)) if tighter_lower(b, a) => true,
-        (Some(a), Some(b)) if tighter_lower(a, b) => false,
+        (Some(a), Some(b)) if tighter(b, a) => true,
+        (Some(a), Some(b)) if tighter(a, b) => false,
         _ => return,
     };
+    let upper = side == Side::Upper;
     let message = format!(
         "{key} changed from {} to {}",
-        show(old, false),
-        show(new, false)
+        show(old, upper),
+        show(new, upper)
     );
-    let (suffix, effect) = if narrower {
-        (keyword.increased, Effect::Narrows)
+    let effect = if narrower {
+        Effect::Narrows
     } else {
-        (keyword.decreased, Effect::Widens)
+        Effect::Widens
+    };
+    // An upper bound narrows by going down, a lower bound by going up.
+    let went_down = narrower == upper;
+    let suffix = if went_down {
+        keyword.decreased
+    } else {
+        keyword.increased
     };
     record(suffix, effect, key, message);
 }
