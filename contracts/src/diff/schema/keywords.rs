@@ -33,7 +33,7 @@ pub(super) fn compare(
     if !types(old, new, &mut record) {
         return false;
     }
-    nullable(old, new, &mut record);
+    toggle(&NULLABLE, old, new, &mut record);
     format(old, new, &mut record);
     enumeration(old, new, &mut record);
     for keyword in UPPER {
@@ -50,7 +50,7 @@ pub(super) fn compare(
         );
         compare_bound(keyword, Side::Lower, bounds, &mut record);
     }
-    unique_items(old, new, &mut record);
+    toggle(&UNIQUE_ITEMS, old, new, &mut record);
     multiple_of(old, new, &mut record);
     pattern(old, new, &mut record);
     discriminator(old, new, &mut record);
@@ -109,15 +109,20 @@ pub(super) fn compare_nullable(
     direction: Direction,
     out: &mut Vec<Found>,
 ) {
-    nullable(old, new, &mut |suffix, effect, key: &str, message| {
-        out.push(Found::schema(
-            suffix,
-            judge(effect, direction),
-            old.at(key),
-            new.at(key),
-            message,
-        ));
-    });
+    toggle(
+        &NULLABLE,
+        old,
+        new,
+        &mut |suffix, effect, key: &str, message| {
+            out.push(Found::schema(
+                suffix,
+                judge(effect, direction),
+                old.at(key),
+                new.at(key),
+                message,
+            ));
+        },
+    );
 }
 
 fn list(types: &BTreeSet<&str>) -> String {
@@ -163,22 +168,50 @@ fn types(old: &Effective<'_>, new: &Effective<'_>, record: &mut Record<'_>) -> b
     }
 }
 
-fn nullable(old: &Effective<'_>, new: &Effective<'_>, record: &mut Record<'_>) {
-    match (old.flag("nullable"), new.flag("nullable")) {
-        (false, true) => record(
-            "became-nullable",
-            Effect::Widens,
-            "nullable",
-            "became nullable: null is now valid".into(),
-        ),
-        (true, false) => record(
-            "became-not-nullable",
-            Effect::Narrows,
-            "nullable",
-            "is no longer nullable".into(),
-        ),
-        _ => {}
-    }
+/// A boolean keyword and the change (id, effect on the accepted values, message) recorded when it
+/// is switched on and when it is switched off.
+struct Toggle {
+    key: &'static str,
+    on: (&'static str, Effect, &'static str),
+    off: (&'static str, Effect, &'static str),
+}
+
+const NULLABLE: Toggle = Toggle {
+    key: "nullable",
+    on: (
+        "became-nullable",
+        Effect::Widens,
+        "became nullable: null is now valid",
+    ),
+    off: (
+        "became-not-nullable",
+        Effect::Narrows,
+        "is no longer nullable",
+    ),
+};
+
+const UNIQUE_ITEMS: Toggle = Toggle {
+    key: "uniqueItems",
+    on: (
+        "unique-items-added",
+        Effect::Narrows,
+        "items must now be unique",
+    ),
+    off: (
+        "unique-items-removed",
+        Effect::Widens,
+        "items no longer need to be unique",
+    ),
+};
+
+fn toggle(keyword: &Toggle, old: &Effective<'_>, new: &Effective<'_>, record: &mut Record<'_>) {
+    let change = match (old.flag(keyword.key), new.flag(keyword.key)) {
+        (false, true) => keyword.on,
+        (true, false) => keyword.off,
+        _ => return,
+    };
+    let (suffix, effect, message) = change;
+    record(suffix, effect, keyword.key, message.into());
 }
 
 fn text<'a>(effective: &Effective<'a>, key: &'a str) -> Option<&'a str> {
@@ -319,24 +352,6 @@ fn compare_bound(
         keyword.increased
     };
     record(suffix, effect, key, message);
-}
-
-fn unique_items(old: &Effective<'_>, new: &Effective<'_>, record: &mut Record<'_>) {
-    match (old.flag("uniqueItems"), new.flag("uniqueItems")) {
-        (false, true) => record(
-            "unique-items-added",
-            Effect::Narrows,
-            "uniqueItems",
-            "items must now be unique".into(),
-        ),
-        (true, false) => record(
-            "unique-items-removed",
-            Effect::Widens,
-            "uniqueItems",
-            "items no longer need to be unique".into(),
-        ),
-        _ => {}
-    }
 }
 
 fn multiple_of(old: &Effective<'_>, new: &Effective<'_>, record: &mut Record<'_>) {
