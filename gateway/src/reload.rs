@@ -100,20 +100,21 @@ impl Reloader {
                 }
                 let revision = next.snapshot.revision.clone();
                 self.runtime.store(Arc::new(next));
+                // Readiness first: whoever sees the metric or the log line sees this outcome.
+                self.status.record(Ok(revision.clone()));
                 self.metrics.set_revision(&revision);
                 self.metrics.reload(true);
                 tracing::info!(%revision, path = %self.path.display(), "configuration reloaded");
-                self.status.record(Ok(revision));
                 true
             }
             Err(error) => {
+                self.status.record(Err(error.to_string()));
                 self.metrics.reload(false);
                 tracing::error!(
                     path = %self.path.display(),
                     problems = %error,
                     "configuration refused; the previous revision keeps serving"
                 );
-                self.status.record(Err(error.to_string()));
                 false
             }
         }
