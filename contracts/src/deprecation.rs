@@ -74,6 +74,11 @@ impl Date {
         }
     }
 
+    /// Days since 1970-01-01 (negative before it).
+    pub fn days_since_epoch(self) -> i64 {
+        self.days
+    }
+
     /// `(year, month, day)`.
     pub fn ymd(self) -> (i64, u32, u32) {
         civil_from_days(self.days)

@@ -1,11 +1,13 @@
 //! Canongate's data plane on Pingora, its operations endpoints and the `canongate` commands.
 //!
 //! [`server::run`] loads a gateway document into a [`runtime::Runtime`] and serves it with the
-//! [`proxy::Gateway`] `ProxyHttp`; [`reload`] swaps in new documents; [`ops`] answers health,
-//! readiness and metrics; [`commands`] holds the CLI subcommands, including the demo.
+//! [`proxy::Gateway`] `ProxyHttp`; [`reload`] swaps in new documents, from a file or from a
+//! control plane that [`follow`] long-polls; [`ops`] answers health, readiness and metrics;
+//! [`commands`] holds the CLI subcommands, including the demo.
 
 pub mod admission;
 pub mod commands;
+pub mod follow;
 pub mod jwks;
 pub mod logging;
 pub mod metrics;

@@ -1,5 +1,6 @@
 //! The operations listener: `/healthz` (process alive), `/readyz` (serving, with the active
-//! revision and the last reload outcome) and `/metrics` (Prometheus text).
+//! revision, where the document comes from and the last reload outcome) and `/metrics`
+//! (Prometheus text).
 //!
 //! With `--manual-clock` (tests only), `/debug/clock` moves the limiters' clock.
 //!
@@ -7,6 +8,7 @@
 //! accepting records that, so orchestrators never route traffic to a gateway still binding.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -16,28 +18,49 @@ use canongate_policy::throttle::ManualClock;
 use http::{Response, StatusCode};
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::follow::Contact;
 use crate::metrics::Metrics;
 use crate::reload::ReloadStatus;
 use crate::runtime::SharedRuntime;
+
+/// Where the served document comes from, as `/readyz` reports it.
+pub enum DocumentSource {
+    /// A document file: `{"file": PATH}`.
+    File(PathBuf),
+    /// A control plane: its URL, this gateway's id, the last contact and the last error.
+    ControlPlane(Arc<Contact>),
+}
+
+impl DocumentSource {
+    fn to_json(&self) -> Value {
+        match self {
+            Self::File(path) => json!({"file": path.display().to_string()}),
+            Self::ControlPlane(contact) => contact.to_json(),
+        }
+    }
+}
 
 /// The ops HTTP application.
 pub struct OpsApp {
     runtime: SharedRuntime,
     metrics: Arc<Metrics>,
     reloads: Arc<ReloadStatus>,
+    source: DocumentSource,
     proxy_address: SocketAddr,
     proxy_accepting: AtomicBool,
     manual_clock: Option<ManualClock>,
 }
 
 impl OpsApp {
-    /// Serves health for the proxy listening on `proxy_address`.
+    /// Serves health for the proxy listening on `proxy_address`, whose document comes from
+    /// `source`.
     pub fn new(
         runtime: SharedRuntime,
         metrics: Arc<Metrics>,
         reloads: Arc<ReloadStatus>,
+        source: DocumentSource,
         proxy_address: SocketAddr,
         manual_clock: Option<ManualClock>,
     ) -> Self {
@@ -45,6 +68,7 @@ impl OpsApp {
             runtime,
             metrics,
             reloads,
+            source,
             proxy_address,
             proxy_accepting: AtomicBool::new(false),
             manual_clock,
@@ -78,6 +102,7 @@ impl OpsApp {
                     "lifecycle": version.lifecycle.as_str(),
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+            "source": self.source.to_json(),
             "last_reload": self.reloads.to_json(),
             "jwks": runtime.snapshot.auth.jwks_status().iter().map(|status| json!({
                 "issuer": status.issuer,

@@ -8,7 +8,7 @@
 //! | `request_filter` | request-head rules, route and version, lifecycle, admission (credentials, consumer, subscription, scopes, tier limits) |
 //! | `upstream_peer` | round-robin endpoint of the operation's system |
 //! | `upstream_request_filter` | canonical -> system path, `Host`, consumer credentials removed, identity and trace headers |
-//! | `response_filter` | `X-Request-Id`, `RateLimit-Policy`/`RateLimit` |
+//! | `response_filter` | `X-Request-Id`, `RateLimit-Policy`/`RateLimit`; `Deprecation`, `Sunset` and the successor `Link` for deprecated versions |
 //! | `fail_to_proxy` | every failure becomes problem+json |
 //! | `logging` | access log and metrics |
 
@@ -300,6 +300,21 @@ impl ProxyHttp for Gateway {
         if let Some(headers) = &ctx.rate_limit {
             for (name, value) in admission::rate_limit_fields(headers) {
                 upstream_response.insert_header(name, value)?;
+            }
+        }
+        if let Some(operation) = ctx.operation()
+            && operation.lifecycle == Lifecycle::Deprecated
+        {
+            let fields = &ctx.runtime.snapshot.version_of(operation).deprecation;
+            if let Some(value) = &fields.deprecation {
+                upstream_response.insert_header("deprecation", value)?;
+            }
+            if let Some(value) = &fields.sunset {
+                upstream_response.insert_header("sunset", value)?;
+            }
+            // `Link` is a list: the system's own links stay.
+            if let Some(value) = &fields.successor_link {
+                upstream_response.append_header(http::header::LINK, value)?;
             }
         }
         Ok(())

@@ -1,16 +1,22 @@
-//! Hot reload: SIGHUP, and optionally a poll of the document's files, re-read the document.
+//! Applying new documents: the one path by which a document replaces the running one, and the
+//! reload thread that SIGHUP (and optionally a poll of the document's files) drives.
 //!
-//! A valid document replaces the runtime atomically (requests in flight finish on the old one);
-//! an invalid one is refused with an error log listing every problem, and the old runtime keeps
-//! serving. The watcher runs on its own thread with a small Tokio runtime, and the SIGHUP handler
-//! is installed before [`spawn`] returns, so a reload signal can never kill a starting gateway.
-//! The same thread sweeps idle limiter state every few seconds.
+//! [`Reloader::apply`] loads a document; a valid one replaces the runtime atomically (requests in
+//! flight finish on the old one); an invalid one is refused with an error log listing every
+//! problem, and the old runtime keeps serving. Both outcomes are recorded for `/readyz` and in the
+//! reload metrics. File reloads and control-plane updates ([`crate::follow`]) both go through it.
+//!
+//! The reload thread runs with a small Tokio runtime, and the SIGHUP handler is installed before
+//! [`spawn`] returns, so a reload signal can never kill a starting gateway. Depending on the
+//! [`Trigger`], SIGHUP re-reads the document file or wakes the control-plane follower. The same
+//! thread sweeps idle limiter state every few seconds.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 
 use canongate_policy::throttle::ThrottleClock;
 
@@ -32,7 +38,8 @@ struct Outcome {
 }
 
 impl ReloadStatus {
-    fn record(&self, result: Result<String, String>) {
+    /// Records the outcome of an attempt: the applied revision, or the problems.
+    pub(crate) fn record(&self, result: Result<String, String>) {
         let outcome = Outcome {
             at: SystemTime::now(),
             result,
@@ -63,9 +70,8 @@ impl ReloadStatus {
     }
 }
 
-/// Re-reads one document into a shared runtime.
+/// Applies documents to a shared runtime, recording each outcome.
 pub struct Reloader {
-    path: PathBuf,
     clock: ThrottleClock,
     runtime: SharedRuntime,
     metrics: Arc<Metrics>,
@@ -73,16 +79,14 @@ pub struct Reloader {
 }
 
 impl Reloader {
-    /// A reloader of `path` into `runtime`.
+    /// A reloader into `runtime`, with the limiters on `clock`.
     pub fn new(
-        path: PathBuf,
         clock: ThrottleClock,
         runtime: SharedRuntime,
         metrics: Arc<Metrics>,
         status: Arc<ReloadStatus>,
     ) -> Self {
         Self {
-            path,
             clock,
             runtime,
             metrics,
@@ -90,10 +94,11 @@ impl Reloader {
         }
     }
 
-    /// Loads the document; swaps it in when valid. Returns whether it was applied.
-    pub fn reload(&self) -> bool {
+    /// Loads the document at `path` and swaps it in when valid. Returns the applied revision, or
+    /// every problem of a refused document.
+    pub fn apply(&self, path: &Path) -> Result<String, String> {
         let current = self.runtime.load_full();
-        match runtime::load(&self.path, &self.clock, Some(&current)) {
+        match runtime::load(path, &self.clock, Some(&current)) {
             Ok(next) => {
                 if next.snapshot.listeners != current.snapshot.listeners {
                     tracing::warn!("listener addresses changed; they take effect after a restart");
@@ -104,28 +109,29 @@ impl Reloader {
                 self.status.record(Ok(revision.clone()));
                 self.metrics.set_revision(&revision);
                 self.metrics.reload(true);
-                tracing::info!(%revision, path = %self.path.display(), "configuration reloaded");
-                true
+                tracing::info!(%revision, path = %path.display(), "configuration reloaded");
+                Ok(revision)
             }
             Err(error) => {
-                self.status.record(Err(error.to_string()));
+                let problems = error.to_string();
+                self.status.record(Err(problems.clone()));
                 self.metrics.reload(false);
                 tracing::error!(
-                    path = %self.path.display(),
-                    problems = %error,
+                    path = %path.display(),
+                    %problems,
                     "configuration refused; the previous revision keeps serving"
                 );
-                false
+                Err(problems)
             }
         }
     }
 
-    /// Modification stamp of every file the current runtime was built from.
-    fn stamp(&self) -> Vec<Option<(SystemTime, u64)>> {
+    /// Modification stamp of `path` and of every file the current runtime was built from.
+    fn stamp(&self, path: &Path) -> Vec<Option<(SystemTime, u64)>> {
         let runtime = self.runtime.load();
         let mut files = runtime.sources.clone();
-        if !files.contains(&self.path) {
-            files.push(self.path.clone());
+        if !files.iter().any(|file| file == path) {
+            files.push(path.to_path_buf());
         }
         files
             .iter()
@@ -138,6 +144,20 @@ impl Reloader {
     }
 }
 
+/// What SIGHUP does on the reload thread.
+pub enum Trigger {
+    /// Re-read the document file; with `watch_interval`, also poll it and its contracts and
+    /// reload when one changes.
+    File {
+        /// The gateway document.
+        path: PathBuf,
+        /// How often to poll the files, if at all.
+        watch_interval: Option<Duration>,
+    },
+    /// Wake the control-plane follower waiting on this, which fetches at once.
+    Wake(Arc<Notify>),
+}
+
 /// What woke the reload thread.
 enum Event {
     Sweep,
@@ -146,7 +166,7 @@ enum Event {
 }
 
 /// Starts the reload thread; returns once the SIGHUP handler is installed.
-pub fn spawn(reloader: Reloader, watch_interval: Option<Duration>) -> std::io::Result<()> {
+pub fn spawn(reloader: Arc<Reloader>, trigger: Trigger) -> std::io::Result<()> {
     let (installed_tx, installed_rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("canongate-reload".into())
@@ -173,6 +193,10 @@ pub fn spawn(reloader: Reloader, watch_interval: Option<Duration>) -> std::io::R
                 }
             };
             let _ = installed_tx.send(Ok(()));
+            let watch_interval = match &trigger {
+                Trigger::File { watch_interval, .. } => *watch_interval,
+                Trigger::Wake(_) => None,
+            };
             let (mut sweeps, mut ticker) = {
                 let _context = runtime.enter();
                 let mut ticker =
@@ -180,7 +204,10 @@ pub fn spawn(reloader: Reloader, watch_interval: Option<Duration>) -> std::io::R
                 ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 (tokio::time::interval(SWEEP_INTERVAL), ticker)
             };
-            let mut last_stamp = reloader.stamp();
+            let mut last_stamp = match &trigger {
+                Trigger::File { path, .. } => reloader.stamp(path),
+                Trigger::Wake(_) => Vec::new(),
+            };
             loop {
                 // Only the waiting is async: reloads (file reads, DNS, JWKS start-up) run outside
                 // the runtime, so their blocking work never sits inside it.
@@ -191,21 +218,27 @@ pub fn spawn(reloader: Reloader, watch_interval: Option<Duration>) -> std::io::R
                         _ = ticker.tick(), if watch_interval.is_some() => Event::Poll,
                     }
                 });
-                match event {
-                    Event::Sweep => reloader.runtime.load().snapshot.throttle.sweep(),
-                    Event::Hangup => {
-                        tracing::info!("SIGHUP received: reloading the configuration");
-                        reloader.reload();
-                        last_stamp = reloader.stamp();
+                match (event, &trigger) {
+                    (Event::Sweep, _) => reloader.runtime.load().snapshot.throttle.sweep(),
+                    (Event::Hangup, Trigger::Wake(wake)) => {
+                        tracing::info!("SIGHUP received: fetching from the control plane now");
+                        wake.notify_one();
                     }
-                    Event::Poll => {
-                        let stamp = reloader.stamp();
+                    (Event::Hangup, Trigger::File { path, .. }) => {
+                        tracing::info!("SIGHUP received: reloading the configuration");
+                        let _ = reloader.apply(path);
+                        last_stamp = reloader.stamp(path);
+                    }
+                    (Event::Poll, Trigger::File { path, .. }) => {
+                        let stamp = reloader.stamp(path);
                         if stamp != last_stamp {
                             tracing::info!("configuration files changed: reloading");
-                            reloader.reload();
-                            last_stamp = reloader.stamp();
+                            let _ = reloader.apply(path);
+                            last_stamp = reloader.stamp(path);
                         }
                     }
+                    // Polling is only armed for a file.
+                    (Event::Poll, Trigger::Wake(_)) => {}
                 }
             }
         })?;

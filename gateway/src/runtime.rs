@@ -25,7 +25,8 @@ pub struct Runtime {
     pub snapshot: Snapshot,
     /// Peers per system, indexed like `snapshot.systems`.
     pub peers: Vec<SystemPeers>,
-    /// Files the runtime was built from (the document and its contracts), for change watching.
+    /// Files the runtime was built from (the document and its contract files; inline contracts
+    /// have none), for change watching.
     pub sources: Vec<PathBuf>,
     /// Keeps the issuers' JWKS fresh; shared with the previous runtime when the issuers did not
     /// change.
@@ -72,7 +73,7 @@ pub struct Checked {
     pub snapshot: Snapshot,
     /// Peers per system.
     pub peers: Vec<SystemPeers>,
-    /// The document and its contract files.
+    /// The document and its contract files (inline contracts have none).
     pub sources: Vec<PathBuf>,
 }
 
@@ -102,7 +103,8 @@ pub fn check(
     sources.extend(document.apis.values().flat_map(|api| {
         api.versions
             .iter()
-            .map(|version| document.base_dir.join(&version.contract))
+            .filter_map(|version| version.contract.file())
+            .map(|file| document.base_dir.join(file))
     }));
     Ok(Checked {
         snapshot,

@@ -1,6 +1,7 @@
-//! Assembling and running the Pingora server: the proxy service, the ops service and the reload
-//! watcher around one shared runtime.
+//! Assembling and running the Pingora server: the proxy service, the ops service, the reload
+//! thread and, following a control plane, the follower, around one shared runtime.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,11 +12,26 @@ use pingora::server::configuration::{Opt, ServerConf};
 
 use canongate_policy::throttle::{ManualClock, ThrottleClock};
 
+use crate::follow::{self, Follower};
 use crate::metrics::Metrics;
-use crate::ops::OpsApp;
+use crate::ops::{DocumentSource, OpsApp};
 use crate::proxy::Gateway;
-use crate::reload::{self, ReloadStatus, Reloader};
+use crate::reload::{self, ReloadStatus, Reloader, Trigger};
 use crate::runtime;
+
+/// Where the gateway document comes from.
+pub enum Source {
+    /// A document file (GitOps): reloaded on SIGHUP and, with `--watch`, when it changes.
+    File(PathBuf),
+    /// A control plane's snapshot, followed by long polling ([`follow`]).
+    ControlPlane(follow::Settings),
+}
+
+/// A source whose first document is loaded.
+enum Following {
+    File(PathBuf),
+    ControlPlane(Box<Follower>),
+}
 
 /// How the gateway process runs.
 #[derive(Debug, Clone)]
@@ -26,20 +42,33 @@ pub struct ServeOptions {
     pub watch_interval: Option<Duration>,
     /// Run the limiters on a clock that only the ops endpoint `/debug/clock` moves (tests only).
     pub manual_clock: bool,
+    /// Proxy listener address, instead of the document's `listeners.proxy`.
+    pub listen: Option<SocketAddr>,
+    /// Ops listener address, instead of the document's `listeners.ops`.
+    pub ops_listen: Option<SocketAddr>,
 }
 
-/// Loads the document at `config`, then serves until a shutdown signal ends the process.
+/// Loads the document from `source`, then serves until a shutdown signal ends the process.
 ///
 /// A document that cannot be loaded is returned as an error before anything listens.
-pub fn run(config: PathBuf, options: &ServeOptions) -> anyhow::Result<()> {
+pub fn run(source: Source, options: &ServeOptions) -> anyhow::Result<()> {
     let manual_clock = options
         .manual_clock
         .then(|| ManualClock::starting_at(crate::unix_now()));
     let clock = manual_clock
         .clone()
         .map_or_else(ThrottleClock::system, ThrottleClock::from);
-    let initial = runtime::load(&config, &clock, None)?;
-    let listeners = initial.snapshot.listeners.clone();
+    let reloads = Arc::new(ReloadStatus::default());
+    let (initial, following) = match source {
+        Source::File(path) => (runtime::load(&path, &clock, None)?, Following::File(path)),
+        Source::ControlPlane(settings) => {
+            let (follower, initial) = Follower::start(settings, &clock, &reloads)?;
+            (initial, Following::ControlPlane(Box::new(follower)))
+        }
+    };
+    let mut listeners = initial.snapshot.listeners.clone();
+    listeners.proxy = options.listen.unwrap_or(listeners.proxy);
+    listeners.ops = options.ops_listen.unwrap_or(listeners.ops);
     let pool_size = initial.keepalive_pool_size().max(1);
     let metrics = Arc::new(Metrics::new());
     metrics.set_revision(&initial.snapshot.revision);
@@ -51,17 +80,29 @@ pub fn run(config: PathBuf, options: &ServeOptions) -> anyhow::Result<()> {
         "gateway starting"
     );
     let shared = Arc::new(ArcSwap::from_pointee(initial));
-    let reloads = Arc::new(ReloadStatus::default());
-    reload::spawn(
-        Reloader::new(
-            config,
-            clock,
-            shared.clone(),
-            metrics.clone(),
-            reloads.clone(),
+    let reloader = Arc::new(Reloader::new(
+        clock,
+        shared.clone(),
+        metrics.clone(),
+        reloads.clone(),
+    ));
+    let (trigger, source) = match following {
+        Following::File(path) => (
+            Trigger::File {
+                path: path.clone(),
+                watch_interval: options.watch_interval,
+            },
+            DocumentSource::File(path),
         ),
-        options.watch_interval,
-    )?;
+        Following::ControlPlane(follower) => {
+            let contact = follower.contact();
+            (
+                Trigger::Wake(follower.spawn(reloader.clone())?),
+                DocumentSource::ControlPlane(contact),
+            )
+        }
+    };
+    reload::spawn(reloader, trigger)?;
 
     let conf = ServerConf {
         threads: options.threads.max(1),
@@ -81,7 +122,14 @@ pub fn run(config: PathBuf, options: &ServeOptions) -> anyhow::Result<()> {
     proxy.add_tcp(&listeners.proxy.to_string());
     let mut ops = pingora::services::listening::Service::new(
         "ops".to_owned(),
-        OpsApp::new(shared, metrics, reloads, listeners.proxy, manual_clock),
+        OpsApp::new(
+            shared,
+            metrics,
+            reloads,
+            source,
+            listeners.proxy,
+            manual_clock,
+        ),
     );
     ops.add_tcp(&listeners.ops.to_string());
     ops.threads = Some(1);

@@ -6,8 +6,9 @@
 
 mod load;
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -272,13 +273,120 @@ impl From<DefaultVersion> for String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiVersionConfig {
-    /// OpenAPI 3.0 contract file (YAML or JSON); its `info.version` gives the major version.
-    pub contract: PathBuf,
+    /// The OpenAPI 3.0 contract (YAML or JSON); its `info.version` gives the major version.
+    pub contract: ContractSource,
     /// Where the version is in its life; only `published` and `deprecated` versions are served.
     #[serde(default)]
     pub lifecycle: Lifecycle,
+    /// What clients of a deprecated version are told; only for `deprecated` and `retired`
+    /// versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecation: Option<DeprecationConfig>,
     /// The system serving this version and where the API lives on it.
     pub backend: BackendBinding,
+}
+
+/// Where a version's contract comes from: a file (`contract: contracts/x.yaml`) or the document
+/// itself (`contract: {inline: "<OpenAPI text>", origin: inventory@1.2.0}`), which makes the
+/// document self-contained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContractSource {
+    /// A contract file, relative to the document's directory unless absolute.
+    File(PathBuf),
+    /// The contract's text, carried in the document.
+    Inline {
+        /// Names the contract in error messages; empty when the document gives no name, in
+        /// which case the version's place in the document (`apis.<api>.versions[i]`) is used.
+        origin: String,
+        /// The OpenAPI text.
+        text: String,
+    },
+}
+
+impl ContractSource {
+    /// The contract file, if the contract is one.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Self::File(file) => Some(file),
+            Self::Inline { .. } => None,
+        }
+    }
+}
+
+/// The mapping form of [`ContractSource::Inline`].
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InlineContract<'a> {
+    /// The OpenAPI text.
+    inline: Cow<'a, str>,
+    /// Name of the contract in error messages.
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    origin: Cow<'a, str>,
+}
+
+impl Serialize for ContractSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::File(file) => file.serialize(serializer),
+            Self::Inline { origin, text } => InlineContract {
+                inline: Cow::Borrowed(text),
+                origin: Cow::Borrowed(origin),
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ContractSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SourceVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for SourceVisitor {
+            type Value = ContractSource;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str(
+                    "a contract file path or a mapping `{inline: <OpenAPI text>, origin: <name>}`",
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, file: &str) -> Result<Self::Value, E> {
+                Ok(ContractSource::File(PathBuf::from(file)))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let InlineContract { inline, origin } =
+                    Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(ContractSource::Inline {
+                    origin: origin.into_owned(),
+                    text: inline.into_owned(),
+                })
+            }
+        }
+
+        deserializer.deserialize_any(SourceVisitor)
+    }
+}
+
+/// How a deprecated version is announced to its clients: every response of a `deprecated`
+/// version carries `Deprecation` (RFC 9745), `Sunset` (RFC 8594) and a `Link` to the successor,
+/// each when its field is given.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeprecationConfig {
+    /// The day (`YYYY-MM-DD`, UTC) the version was deprecated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated_on: Option<String>,
+    /// The day (`YYYY-MM-DD`, UTC) the version stops being served; not before `deprecated_on`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sunset: Option<String>,
+    /// The version that replaces this one, as a version (`2.0.0`) or a major (`v2`) of the same
+    /// API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor: Option<String>,
 }
 
 /// Lifecycle state of a contract version.

@@ -5,9 +5,11 @@
 //! in the document; a document with any problem yields no snapshot, so a running gateway keeps
 //! the one it has.
 
+mod deprecation;
 mod keys;
 mod systems;
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,11 +17,14 @@ use canongate_contracts::Contract;
 
 use crate::access::Access;
 use crate::auth::{self, Authenticator};
-use crate::config::{DefaultVersion, GatewayConfig, HttpLimits, Lifecycle, Listeners};
+use crate::config::{
+    ContractSource, DefaultVersion, GatewayConfig, HttpLimits, Lifecycle, Listeners,
+};
 use crate::consumers::{Consumers, Names};
 use crate::routing::{OperationIndex, RouteError, Router, RouterBuilder};
 use crate::throttle::{Throttle, ThrottleClock};
 
+pub use deprecation::DeprecationFields;
 pub use keys::StableKeys;
 pub use systems::{Endpoint, System, SystemIndex};
 
@@ -55,6 +60,8 @@ fn render(origin: &str, problems: &[Diagnostic]) -> String {
 pub struct Operation {
     /// Index of the API in [`Snapshot::apis`].
     pub api_index: usize,
+    /// Index of the version in the API's [`Api::versions`].
+    pub version_index: usize,
     /// API name, e.g. `inventory`.
     pub api: Arc<str>,
     /// Version label, e.g. `v1`.
@@ -112,6 +119,8 @@ pub struct ApiVersion {
     pub contract_version: String,
     /// Lifecycle state.
     pub lifecycle: Lifecycle,
+    /// Response fields announcing the deprecation (empty unless the document gives them).
+    pub deprecation: DeprecationFields,
 }
 
 impl ApiVersion {
@@ -230,9 +239,11 @@ impl Snapshot {
                 );
             }
             let mut versions = Vec::new();
+            // Where each version of the document landed in `versions`, if its contract loaded.
+            let mut slots = vec![None; api.versions.len()];
             for (index, version) in api.versions.iter().enumerate() {
                 let at = format!("{at}.versions[{index}]");
-                let contract = match load_contract(&config.base_dir, &version.contract) {
+                let contract = match load_contract(&config.base_dir, &version.contract, &at) {
                     Ok(contract) => contract,
                     Err(messages) => {
                         for message in messages {
@@ -251,16 +262,19 @@ impl Snapshot {
                         format!("{at}.contract"),
                         format!(
                             "{} is version {}, but {api_name} already has a {label}",
-                            version.contract.display(),
+                            contract_name(&version.contract, &at),
                             contract.version
                         ),
                     );
                     continue;
                 }
+                let version_index = versions.len();
+                slots[index] = Some(version_index);
                 versions.push(ApiVersion {
                     major: contract.major,
                     contract_version: contract.version.clone(),
                     lifecycle: version.lifecycle,
+                    deprecation: DeprecationFields::default(),
                 });
                 let system = systems.index_of(&version.backend.system);
                 if system.is_none() {
@@ -306,6 +320,7 @@ impl Snapshot {
                     route_owners.push(owner);
                     operations.push(Operation {
                         api_index: apis.len(),
+                        version_index,
                         api: api_label.clone(),
                         version: version_label.clone(),
                         operation_id: operation.operation_id.as_str().into(),
@@ -315,6 +330,24 @@ impl Snapshot {
                         access: Access::from_contract(operation.security.as_deref()),
                         canonical_prefix_len: canonical_prefix.len(),
                     });
+                }
+            }
+            let majors: Vec<u64> = versions.iter().map(|version| version.major).collect();
+            let all_loaded = slots.iter().all(Option::is_some);
+            for (index, (version, slot)) in api.versions.iter().zip(&slots).enumerate() {
+                let Some(announcement) = &version.deprecation else {
+                    continue;
+                };
+                let announced = deprecation::Announced {
+                    lifecycle: version.lifecycle,
+                    major: slot.map(|slot| versions[slot].major),
+                    api_majors: all_loaded.then_some(majors.as_slice()),
+                    base_path: &base_path,
+                };
+                let at = format!("{at}.versions[{index}].deprecation");
+                let fields = deprecation::compile(announcement, &announced, &at, &mut report);
+                if let Some(slot) = slot {
+                    versions[*slot].deprecation = fields;
                 }
             }
             let default_major =
@@ -416,6 +449,11 @@ impl Snapshot {
     pub fn operation(&self, index: OperationIndex) -> &Operation {
         &self.operations[index as usize]
     }
+
+    /// The API version `operation` belongs to.
+    pub fn version_of(&self, operation: &Operation) -> &ApiVersion {
+        &self.apis[operation.api_index].versions[operation.version_index]
+    }
 }
 
 /// The major version an unversioned request without `Api-Version` gets.
@@ -445,10 +483,30 @@ fn default_major(policy: DefaultVersion, versions: &[ApiVersion]) -> Result<Opti
     }
 }
 
-fn load_contract(base_dir: &Path, file: &Path) -> Result<Contract, Vec<String>> {
-    let path = base_dir.join(file);
-    canongate_contracts::load_file(&path)
-        .map_err(|error| error.problems.iter().map(ToString::to_string).collect())
+/// Loads a version's contract from its file (relative to `base_dir`) or from the document; `at`,
+/// the version's place in the document, names an inline contract that has no origin.
+fn load_contract(
+    base_dir: &Path,
+    source: &ContractSource,
+    at: &str,
+) -> Result<Contract, Vec<String>> {
+    let loaded = match source {
+        ContractSource::File(file) => canongate_contracts::load_file(&base_dir.join(file)),
+        ContractSource::Inline { text, .. } => {
+            canongate_contracts::load_bytes(&contract_name(source, at), text.as_bytes())
+        }
+    };
+    loaded.map_err(|error| error.problems.iter().map(ToString::to_string).collect())
+}
+
+/// How messages name a version's contract: its file as written, or an inline contract's origin
+/// (`at`, the version's place in the document, when it has none).
+fn contract_name<'a>(source: &'a ContractSource, at: &'a str) -> Cow<'a, str> {
+    match source {
+        ContractSource::File(file) => file.to_string_lossy(),
+        ContractSource::Inline { origin, .. } if origin.is_empty() => Cow::Borrowed(at),
+        ContractSource::Inline { origin, .. } => Cow::Borrowed(origin),
+    }
 }
 
 /// `true` for names made of lower-case ASCII letters, digits and `-`, starting with a letter.

@@ -1,6 +1,7 @@
 //! Version resolution through the binary: the path's major wins, `Api-Version` picks the major of
 //! an unversioned path, otherwise the API's default version; unknown versions are 404 listing the
-//! callable ones, and an API without a default answers 400.
+//! callable ones, and an API without a default answers 400. Responses of a deprecated version
+//! announce its deprecation date, sunset and successor.
 
 use std::time::Duration;
 
@@ -9,8 +10,9 @@ use canongate_tests::gateway::{Gateway, client};
 use canongate_tests::mock::MockSystem;
 use canongate_tests::{canonical_contract, expect_problem};
 
-/// Inventory v1 and v2 (published) and v3 (draft) on one mock ERP; `default_version` as given.
-fn versioned_gateway(default_version: &str) -> (MockSystem, Gateway) {
+/// Inventory v1 and v2 (published) and v3 (draft) on one mock ERP; `default_version` as given,
+/// `v1_settings` YAML lines at the level of v1's entry (e.g. another `lifecycle`).
+fn versioned_gateway(default_version: &str, v1_settings: &[&str]) -> (MockSystem, Gateway) {
     let mock = MockSystem::start("erp", Duration::ZERO);
     let document = Document::new();
     let v1 = std::fs::read_to_string(canonical_contract("inventory")).expect("inventory contract");
@@ -22,10 +24,14 @@ fn versioned_gateway(default_version: &str) -> (MockSystem, Gateway) {
         )
         .expect("write");
     }
+    let v1_settings: String = v1_settings
+        .iter()
+        .map(|setting| format!("        {setting}\n"))
+        .collect();
     let body = document::body(
         &[document::system("erp", &[&mock.base_url()], &[])],
         &[format!(
-            "  inventory:\n    default_version: {default_version}\n    versions:\n      - contract: \"{}\"\n        backend: {{system: erp, path_prefix: /erp/inv1}}\n      - contract: inventory-v2.yaml\n        backend: {{system: erp, path_prefix: /erp/inv2}}\n      - contract: inventory-v3.yaml\n        lifecycle: draft\n        backend: {{system: erp, path_prefix: /erp/inv3}}\n",
+            "  inventory:\n    default_version: {default_version}\n    versions:\n      - contract: \"{}\"\n{v1_settings}        backend: {{system: erp, path_prefix: /erp/inv1}}\n      - contract: inventory-v2.yaml\n        backend: {{system: erp, path_prefix: /erp/inv2}}\n      - contract: inventory-v3.yaml\n        lifecycle: draft\n        backend: {{system: erp, path_prefix: /erp/inv3}}\n",
             canonical_contract("inventory").display()
         )],
     );
@@ -44,7 +50,7 @@ fn last_target(mock: &MockSystem) -> String {
 
 #[test]
 fn path_header_and_default_pick_the_version() {
-    let (mock, gateway) = versioned_gateway("latest");
+    let (mock, gateway) = versioned_gateway("latest", &[]);
     let http = client();
     let get = |path: &str, version: Option<&str>| {
         let mut request = http.get(gateway.url(path));
@@ -103,7 +109,7 @@ fn path_header_and_default_pick_the_version() {
 
 #[test]
 fn an_api_without_default_version_requires_one() {
-    let (mock, gateway) = versioned_gateway("none");
+    let (mock, gateway) = versioned_gateway("none", &[]);
     let response = client()
         .get(gateway.url("/inventory/stock-levels"))
         .send()
@@ -122,4 +128,40 @@ fn an_api_without_default_version_requires_one() {
         .expect("request");
     assert_eq!(response.status(), 200);
     assert_eq!(last_target(&mock), "/erp/inv1/stock-levels");
+}
+
+#[test]
+fn a_deprecated_version_announces_its_deprecation_sunset_and_successor() {
+    let (mock, gateway) = versioned_gateway(
+        "latest",
+        &[
+            "lifecycle: deprecated",
+            "deprecation: {deprecated_on: 2026-01-15, sunset: 2026-07-01, successor: 2.0.0}",
+        ],
+    );
+    let http = client();
+    let fields = |path: &str| {
+        let response = http.get(gateway.url(path)).send().expect("request");
+        assert_eq!(response.status(), 200, "{path}");
+        ["deprecation", "sunset", "link"].map(|name| {
+            response
+                .headers()
+                .get(name)
+                .map(|value| value.to_str().expect("ascii field").to_owned())
+        })
+    };
+    let [deprecation, sunset, link] = fields("/inventory/v1/stock-levels");
+    assert_eq!(last_target(&mock), "/erp/inv1/stock-levels");
+    assert_eq!(deprecation.as_deref(), Some("@1768435200"));
+    assert_eq!(sunset.as_deref(), Some("Wed, 01 Jul 2026 00:00:00 GMT"));
+    assert_eq!(
+        link.as_deref(),
+        Some("</inventory/v2>; rel=\"successor-version\"")
+    );
+    assert_eq!(
+        fields("/inventory/v2/stock-levels"),
+        [None, None, None],
+        "a published version announces nothing"
+    );
+    assert_eq!(last_target(&mock), "/erp/inv2/stock-levels");
 }

@@ -78,6 +78,7 @@ pub(super) fn run(command: ContractCommand) -> ExitCode {
     match command {
         ContractCommand::Diff(args) => diff(&args),
         ContractCommand::Lint(args) => lint(&args),
+        ContractCommand::Versions(command) => super::admin::versions(&command),
     }
 }
 
@@ -95,7 +96,8 @@ fn parse_days(text: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("`{text}` is not a number of days such as `90d` or `12w`"))
 }
 
-fn parse_date(text: &str) -> Result<Date, String> {
+/// `YYYY-MM-DD` -> a date.
+pub(super) fn parse_date(text: &str) -> Result<Date, String> {
     Date::parse(text).ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
 }
 

@@ -1,9 +1,11 @@
-//! `canongate demo`: the gateway on the canonical contracts in front of simulated CRM, ERP and
-//! shop systems, all on loopback, with no set-up.
+//! `canongate demo`: the control plane, a gateway following it, and simulated CRM, ERP and shop
+//! systems, all on loopback, with no set-up.
 //!
-//! The demo writes the canonical contracts and a gateway document into its data directory (a
-//! fresh temporary one unless `--data` names one), starts the simulated systems on free
-//! loopback ports, prints ready-to-paste requests and serves until Ctrl-C.
+//! The demo starts the simulated systems on free loopback ports, runs the control plane on its
+//! data directory (a fresh temporary one unless `--data` names one) and seeds it through the
+//! admin API — teams, systems, domains and APIs from the canonical contracts, each contract
+//! published, issuers, tiers and consumers — then runs the gateway following the control plane,
+//! prints the admin and consumer tokens with ready-to-paste requests and serves until Ctrl-C.
 
 use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener};
@@ -13,8 +15,12 @@ use anyhow::Context;
 use canongate_simulator::System;
 
 mod credentials;
+mod seed;
 
-use super::ServeArgs;
+use canongate_registry::config::ControlPlaneConfig;
+
+use super::{ServeArgs, control_plane};
+use crate::follow;
 use crate::logging;
 use crate::server;
 use credentials::{DemoConsumer, DemoIssuer};
@@ -28,6 +34,9 @@ pub struct DemoArgs {
     /// Address of the gateway's ops listener (health, readiness, metrics).
     #[arg(long, default_value = "127.0.0.1:9901")]
     ops_listen: SocketAddr,
+    /// Address of the control plane's admin API.
+    #[arg(long, default_value = "127.0.0.1:9080")]
+    control_plane_listen: SocketAddr,
     /// Directory for the demo's files (default: a fresh temporary directory).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
@@ -35,42 +44,95 @@ pub struct DemoArgs {
     serve: ServeArgs,
 }
 
-/// Starts the simulated systems and the gateway; returns only on a start-up failure.
+/// Starts the simulated systems, the control plane (seeded through its admin API) and the
+/// gateway following it; returns only on a start-up failure.
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     logging::init(args.serve.log_format, "warn,canongate::access=info");
     for (flag, address) in [("--listen", args.listen), ("--ops-listen", args.ops_listen)] {
         TcpListener::bind(address)
             .with_context(|| format!("{address} is not free: pick another address with {flag}"))?;
     }
+    let control_plane = TcpListener::bind(args.control_plane_listen).with_context(|| {
+        format!(
+            "{} is not free: pick another address with --control-plane-listen",
+            args.control_plane_listen
+        )
+    })?;
     let data = match &args.data {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!("canongate-demo-{}", std::process::id())),
     };
-    let contracts = data.join("contracts");
-    std::fs::create_dir_all(&contracts)
-        .with_context(|| format!("cannot create {}", contracts.display()))?;
-    for (api, text) in canongate_contracts::canonical::ALL {
-        let file = contracts.join(format!("{api}.yaml"));
-        std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
-    }
+    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
     let systems = start_systems()?;
     let issuer = DemoIssuer::generate()?;
+    let admin = DemoIssuer::generate_for(credentials::ADMIN_ISSUER, credentials::ADMIN_AUDIENCE)?;
     let apis: Vec<&str> = canongate_contracts::canonical::ALL
         .iter()
         .map(|(api, _)| *api)
         .collect();
     let consumers = issuer.consumers(&apis)?;
-    let credentials = credentials::write_credentials(&data, &consumers)?;
-    let config = data.join("gateway.yaml");
-    let document = format!(
-        "{}{}",
-        gateway_document(args, &systems),
-        issuer.document_sections(&consumers, &apis)
-    );
-    std::fs::write(&config, document)
-        .with_context(|| format!("cannot write {}", config.display()))?;
-    print!("{}", banner(args, &data, &config, &credentials, &consumers));
-    server::run(config, &args.serve.options())
+    let document = canongate_policy::config::parse(
+        "demo document",
+        &format!(
+            "{}{}",
+            systems_section(&systems),
+            issuer.document_sections(&consumers, &apis)
+        ),
+        data.clone(),
+    )?;
+    let settings = ControlPlaneConfig {
+        listen: args.control_plane_listen,
+        admin_issuer: Some(admin.issuer_config()?),
+        ..ControlPlaneConfig::default()
+    };
+    let prepared = control_plane::prepare(data.join("registry"), settings)?;
+    control_plane::spawn(prepared, control_plane)?;
+    let url = format!("http://{}", args.control_plane_listen);
+    let roles = admin_roles();
+    let tokens = roles
+        .iter()
+        .map(|role| {
+            Ok((
+                role.clone(),
+                admin.token(&format!("demo-{role}"), std::slice::from_ref(role))?,
+            ))
+        })
+        .collect::<anyhow::Result<Vec<(String, String)>>>()?;
+    let seeder = admin.token("demo-seeder", &["architect".into(), "security".into()])?;
+    seed::Seeder::new(&url, seeder)?
+        .seed(&document, &backends(&systems))
+        .context("cannot seed the control plane")?;
+    let credentials = credentials::write_credentials(&data, &consumers, &tokens)?;
+    print!("{}", banner(args, &url, &data, &credentials, &consumers));
+    let gateway_token = admin.token("demo-gateway", &["gateway".into()])?;
+    let mut options = args.serve.options();
+    options.listen = Some(args.listen);
+    options.ops_listen = Some(args.ops_listen);
+    server::run(
+        server::Source::ControlPlane(follow::Settings {
+            url,
+            token: gateway_token,
+            state_dir: data.join("gateway-state"),
+            gateway_id: Some("demo-gateway".into()),
+        }),
+        &options,
+    )
+}
+
+/// The admin roles the demo mints tokens for: the fixed ones and the owner of every team.
+fn admin_roles() -> Vec<String> {
+    let mut teams: Vec<String> = canongate_contracts::canonical::ALL
+        .iter()
+        .filter_map(|(api, text)| canongate_contracts::load_bytes(api, text.as_bytes()).ok())
+        .map(|contract| format!("owner:{}", contract.governance.owner_team))
+        .collect();
+    teams.sort_unstable();
+    teams.dedup();
+    ["architect", "security", "viewer", "gateway"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(teams)
+        .collect()
 }
 
 /// Binds every simulated system to a free loopback port and serves them on a background thread.
@@ -115,18 +177,9 @@ fn start_systems() -> anyhow::Result<Vec<(System, SocketAddr)>> {
     Ok(addresses)
 }
 
-/// The gateway document routing every canonical API to the simulated system that serves it.
-fn gateway_document(args: &DemoArgs, systems: &[(System, SocketAddr)]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Written by `canongate demo`: the canonical APIs in front of simulated systems."
-    );
-    let _ = writeln!(
-        out,
-        "revision: demo\nlisteners:\n  proxy: {}\n  ops: {}\nsystems:",
-        args.listen, args.ops_listen
-    );
+/// The `systems` section of the demo document (its `apis` come from the control plane).
+fn systems_section(systems: &[(System, SocketAddr)]) -> String {
+    let mut out = String::from("apis: {}\nsystems:\n");
     for (system, address) in systems {
         let _ = writeln!(
             out,
@@ -134,28 +187,30 @@ fn gateway_document(args: &DemoArgs, systems: &[(System, SocketAddr)]) -> String
             system.name()
         );
     }
-    let _ = writeln!(out, "apis:");
-    for (api, _) in canongate_contracts::canonical::ALL {
-        let Some((system, _)) = systems
-            .iter()
-            .find(|(system, _)| canongate_simulator::apis(*system).contains(&api))
-        else {
-            continue;
-        };
-        let _ = writeln!(
-            out,
-            "  {api}:\n    versions:\n      - contract: contracts/{api}.yaml\n        lifecycle: published\n        backend:\n          system: {}\n          path_prefix: {}",
-            system.name(),
-            canongate_simulator::path_prefix(*system, api)
-        );
-    }
     out
+}
+
+/// Per canonical API, the simulated system serving it and the path prefix there.
+fn backends(systems: &[(System, SocketAddr)]) -> Vec<(&'static str, &'static str, String)> {
+    canongate_contracts::canonical::ALL
+        .iter()
+        .filter_map(|(api, _)| {
+            let (system, _) = systems
+                .iter()
+                .find(|(system, _)| canongate_simulator::apis(*system).contains(api))?;
+            Some((
+                *api,
+                system.name(),
+                canongate_simulator::path_prefix(*system, api),
+            ))
+        })
+        .collect()
 }
 
 fn banner(
     args: &DemoArgs,
+    control_plane: &str,
     data: &Path,
-    config: &Path,
     credentials: &Path,
     consumers: &[DemoConsumer],
 ) -> String {
@@ -165,11 +220,11 @@ fn banner(
         "\nCanongate demo: the canonical retail APIs in front of simulated CRM, ERP and shop systems.\n\n\
          gateway   {base}\n\
          ops       {ops}/readyz   {ops}/metrics\n\
-         files     {data} (gateway document: {config}; edit it and send SIGHUP to reload)\n\
-         tokens    {credentials} (one consumer per system and tier)\n\n\
+         control   {control_plane}/api/v1 (admin API; its OpenAPI document at /api/v1/openapi.json)\n\
+         files     {data} (the registry database, the gateway's last-known-good document)\n\
+         tokens    {credentials} (admin tokens by role; one consumer per system and tier)\n\n\
          Consumers (id, tier; scopes: read on every API, write on the APIs their system owns):\n",
         data = data.display(),
-        config = config.display(),
         credentials = credentials.display(),
     );
     for consumer in consumers {

@@ -147,6 +147,85 @@ mod tests {
     }
 
     #[test]
+    fn contracts_are_files_or_inline_and_survive_a_json_round_trip() {
+        use super::super::{ContractSource, DeprecationConfig};
+        let config = parse(
+            "gw.yaml",
+            "systems:\n  erp:\n    base_urls: [http://127.0.0.1:1]\napis:\n  inventory:\n    versions:\n      - contract: contracts/inventory.yaml\n        lifecycle: deprecated\n        deprecation: {deprecated_on: 2026-01-15, sunset: 2026-07-01, successor: v2}\n        backend: {system: erp}\n      - contract: {inline: \"openapi: 3.0.3\\n\", origin: inventory@2.0.0}\n        backend: {system: erp}\n      - contract:\n          inline: \"{}\"\n        backend: {system: erp}\n",
+            PathBuf::new(),
+        )
+        .unwrap();
+        let versions = &config.apis["inventory"].versions;
+        assert_eq!(
+            versions[0].contract,
+            ContractSource::File(PathBuf::from("contracts/inventory.yaml"))
+        );
+        assert_eq!(
+            versions[0].deprecation,
+            Some(DeprecationConfig {
+                deprecated_on: Some("2026-01-15".into()),
+                sunset: Some("2026-07-01".into()),
+                successor: Some("v2".into()),
+            })
+        );
+        assert_eq!(
+            versions[1].contract,
+            ContractSource::Inline {
+                origin: "inventory@2.0.0".into(),
+                text: "openapi: 3.0.3\n".into(),
+            }
+        );
+        assert_eq!(
+            versions[2].contract,
+            ContractSource::Inline {
+                origin: String::new(),
+                text: "{}".into(),
+            }
+        );
+        assert_eq!(versions[2].deprecation, None);
+
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(
+            json.contains(r#""contract":"contracts/inventory.yaml""#),
+            "{json}"
+        );
+        assert!(json.contains(r#""contract":{"inline":"{}"}"#), "{json}");
+        let mut back: GatewayConfig = serde_json::from_str(&json).unwrap();
+        back.origin = config.origin.clone();
+        assert_eq!(back, config);
+    }
+
+    #[test]
+    fn inline_contract_mistakes_are_located() {
+        let document = |contract: &str| {
+            format!(
+                "systems: {{}}\napis:\n  a:\n    versions:\n      - contract: {contract}\n        backend: {{system: erp}}\n"
+            )
+        };
+        let (line, path, message) = shape_error(&document("{inline: x, source: y}"));
+        assert_eq!(line, 5);
+        assert_eq!(path, "apis.a.versions[0].contract.source");
+        assert!(message.starts_with("unknown field `source`"), "{message}");
+        let (_, path, message) = shape_error(&document("{origin: y}"));
+        assert_eq!(path, "apis.a.versions[0].contract");
+        assert!(message.contains("missing field `inline`"), "{message}");
+        let (_, path, message) = shape_error(&document("[a.yaml]"));
+        assert_eq!(path, "apis.a.versions[0].contract");
+        assert!(
+            message.contains("a contract file path or a mapping"),
+            "{message}"
+        );
+        let (_, path, message) = shape_error(
+            "systems: {}\napis:\n  a:\n    versions:\n      - contract: a.yaml\n        deprecation: {sunset: 2026-01-01, replacement: v2}\n        backend: {system: erp}\n",
+        );
+        assert_eq!(path, "apis.a.versions[0].deprecation.replacement");
+        assert!(
+            message.starts_with("unknown field `replacement`"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn unreadable_file_names_the_file() {
         let error = load_file(Path::new("/nonexistent/gw.yaml")).unwrap_err();
         assert!(

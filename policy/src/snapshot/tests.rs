@@ -330,3 +330,92 @@ fn default_version_must_name_a_served_version() {
         );
     }
 }
+
+#[test]
+fn inline_contracts_compile_and_report_problems_at_their_version() {
+    let dir = tempfile::tempdir().unwrap();
+    write_contract(dir.path(), "x.yaml", "3.1.0", &[("get", "/x/{id}", "getX")]);
+    let text = std::fs::read_to_string(dir.path().join("x.yaml")).unwrap();
+    let inline = |text: &str, origin: &str| {
+        let mut config = config::parse(
+            "gw.yaml",
+            &format!("{SYSTEMS}apis:\n  a:\n    versions: [{{contract: x.yaml, backend: {{system: erp}}}}]\n"),
+            dir.path().join("elsewhere"),
+        )
+        .unwrap();
+        config.apis["a"].versions[0].contract = config::ContractSource::Inline {
+            origin: origin.to_owned(),
+            text: text.to_owned(),
+        };
+        Snapshot::compile(&config)
+    };
+    let snapshot = inline(&text, "").unwrap();
+    assert_eq!(snapshot.apis[0].versions[0].contract_version, "3.1.0");
+    assert!(matches!(
+        snapshot.router.lookup(&http::Method::GET, "/a/v3/x/1"),
+        RouteMatch::Found(_)
+    ));
+
+    let broken = text.replace("operationId: getX", "operationId: [getX]");
+    for (origin, named) in [("", "apis.a.versions[0]"), ("a@3.1.0", "a@3.1.0")] {
+        let error = inline(&broken, origin).unwrap_err();
+        assert_eq!(error.problems.len(), 1, "{error}");
+        let problem = &error.problems[0];
+        assert_eq!(problem.location, "apis.a.versions[0].contract");
+        assert!(problem.message.contains(named), "{}", problem.message);
+        assert!(
+            problem.message.contains("/paths/~1x~1{id}/get"),
+            "{}",
+            problem.message
+        );
+    }
+}
+
+#[test]
+fn deprecation_metadata_becomes_response_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    write_contract(dir.path(), "v1.yaml", "1.0.0", &[("get", "/x", "getX")]);
+    write_contract(dir.path(), "v2.yaml", "2.0.0", &[("get", "/x", "getX")]);
+    let document = |deprecation: &str| {
+        format!(
+            "{SYSTEMS}apis:\n  a:\n    base_path: /aa\n    versions:\n      - {{contract: v1.yaml, lifecycle: deprecated, deprecation: {deprecation}, backend: {{system: erp}}}}\n      - {{contract: v2.yaml, backend: {{system: erp}}}}\n"
+        )
+    };
+    let snapshot = compile(
+        dir.path(),
+        &document("{deprecated_on: 2026-01-15, sunset: 2026-07-01, successor: 2.0.0}"),
+    )
+    .unwrap();
+    let RouteMatch::Found(index) = snapshot.router.lookup(&http::Method::GET, "/aa/v1/x") else {
+        panic!("no route");
+    };
+    let fields = &snapshot.version_of(snapshot.operation(index)).deprecation;
+    assert_eq!(fields.deprecation.as_ref().unwrap(), "@1768435200");
+    assert_eq!(
+        fields.sunset.as_ref().unwrap(),
+        "Wed, 01 Jul 2026 00:00:00 GMT"
+    );
+    assert_eq!(
+        fields.successor_link.as_ref().unwrap(),
+        "</aa/v2>; rel=\"successor-version\""
+    );
+    assert_eq!(
+        snapshot.apis[0].versions[1].deprecation,
+        DeprecationFields::default()
+    );
+
+    let error = compile(dir.path(), &document("{successor: v5}")).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "gw.yaml: apis.a.versions[0].deprecation.successor: the API has no v5 (its versions: v1, v2)"
+    );
+    let error = compile(
+        dir.path(),
+        &document("{sunset: 2026-07-01}").replace("lifecycle: deprecated", "lifecycle: published"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "gw.yaml: apis.a.versions[0].deprecation: only a deprecated or retired version can carry `deprecation`; this one is published"
+    );
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use canongate_policy::auth::{Algorithm, SigningKey};
+use canongate_policy::auth::{Algorithm, IssuerConfig, SigningKey};
 use serde_json::{Value, json};
 
 /// The demo issuer's name in the gateway document.
@@ -15,6 +15,10 @@ pub const ISSUER_NAME: &str = "demo-idp";
 pub const ISSUER: &str = "https://idp.demo.canongate.invalid/";
 /// The audience demo tokens are issued for.
 pub const AUDIENCE: &str = "canongate";
+/// The `iss` of the demo's admin tokens.
+pub const ADMIN_ISSUER: &str = "https://admin.demo.canongate.invalid/";
+/// The audience of the demo's admin tokens.
+pub const ADMIN_AUDIENCE: &str = "canongate-admin";
 const KEY_ID: &str = "demo-es256-1";
 const TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -36,6 +40,8 @@ const WRITES: [(&str, &[&str]); 3] = [
 pub struct DemoIssuer {
     signing_key: SigningKey,
     public_jwk: Value,
+    iss: &'static str,
+    audience: &'static str,
 }
 
 /// A demo consumer with its token.
@@ -53,23 +59,40 @@ pub struct DemoConsumer {
 }
 
 impl DemoIssuer {
-    /// Generates a fresh P-256 key.
+    /// Generates a fresh P-256 key for consumer tokens.
     pub fn generate() -> anyhow::Result<Self> {
+        Self::generate_for(ISSUER, AUDIENCE)
+    }
+
+    /// Generates a fresh P-256 key for tokens of `iss` and `audience`.
+    pub fn generate_for(iss: &'static str, audience: &'static str) -> anyhow::Result<Self> {
         let signing_key = SigningKey::generate(Algorithm::ES256)
             .context("cannot generate the demo signing key")?;
         let public_jwk = signing_key.jwk(Some(KEY_ID));
         Ok(Self {
             signing_key,
             public_jwk,
+            iss,
+            audience,
         })
+    }
+
+    /// The issuer as a gateway document or the control plane's settings declare it.
+    pub fn issuer_config(&self) -> anyhow::Result<IssuerConfig> {
+        Ok(serde_json::from_value(json!({
+            "issuer": self.iss,
+            "audiences": [self.audience],
+            "consumer_claim": "sub",
+            "keys": [{"kid": KEY_ID, "algorithm": "ES256", "jwk": self.public_jwk}],
+        }))?)
     }
 
     /// A token for `subject` with `scopes`, valid for a week.
     pub fn token(&self, subject: &str, scopes: &[String]) -> anyhow::Result<String> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
         let claims = json!({
-            "iss": ISSUER,
-            "aud": AUDIENCE,
+            "iss": self.iss,
+            "aud": self.audience,
             "sub": subject,
             "iat": now,
             "exp": now + TOKEN_LIFETIME.as_secs(),
@@ -136,9 +159,17 @@ impl DemoIssuer {
     }
 }
 
-/// Writes `demo-credentials.json` into `dir`.
-pub fn write_credentials(dir: &Path, consumers: &[DemoConsumer]) -> anyhow::Result<PathBuf> {
+/// Writes `demo-credentials.json` into `dir`: the admin tokens by role, then the consumers.
+pub fn write_credentials(
+    dir: &Path,
+    consumers: &[DemoConsumer],
+    admin: &[(String, String)],
+) -> anyhow::Result<PathBuf> {
     let document = json!({
+        "admin": admin
+            .iter()
+            .map(|(role, token)| (role.clone(), Value::from(token.as_str())))
+            .collect::<serde_json::Map<String, Value>>(),
         "issuer": ISSUER,
         "audience": AUDIENCE,
         "consumers": consumers.iter().map(|consumer| json!({

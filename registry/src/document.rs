@@ -1,0 +1,288 @@
+//! The gateway document the registry compiles: what every following gateway runs.
+//!
+//! [`build`] reads the stored state in one read transaction and writes a `GatewayConfig`:
+//! systems, issuers, tiers and consumers as stored; for each API, per major version, the
+//! highest version that was ever published with its lifecycle and deprecation notice, its
+//! contract carried inline so the document is self-contained. Drafts never appear, and a
+//! consumer's subscriptions to APIs with nothing published are left out.
+//!
+//! [`check`] is the acceptance test of every change, run inside its transaction: references
+//! between resources must resolve, and the document must compile exactly as a gateway would
+//! compile it. [`Scope::Registry`] leaves the APIs out (no contract is loaded), so a change to a
+//! consumer or tier costs no contract parsing; [`Scope::Routes`] compiles everything.
+
+use std::collections::{BTreeMap, HashSet};
+
+use canongate_policy::config::{
+    ApiConfig, ApiVersionConfig, BackendBinding, ContractSource, DeprecationConfig, GatewayConfig,
+    Lifecycle,
+};
+use canongate_policy::consumers::ConsumerConfig;
+use canongate_policy::{Snapshot, config::SystemConfig};
+use indexmap::IndexMap;
+use rusqlite::Connection;
+use serde::de::DeserializeOwned;
+
+use crate::kinds::{ApiSpec, DomainSpec, ResourceKind, SystemSpec, decode};
+use crate::problem::{ApiError, FieldError};
+use crate::store::resources;
+use crate::store::versions::{self, VersionRow};
+
+/// How much of the document a change is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Systems, issuers, tiers and consumers; no API, no contract.
+    Registry,
+    /// Everything, contracts included.
+    Routes,
+}
+
+fn specs<T: DeserializeOwned>(
+    sql: &Connection,
+    kind: ResourceKind,
+) -> Result<IndexMap<String, T>, ApiError> {
+    resources::all(sql, kind.collection())?
+        .into_iter()
+        .map(|record| {
+            let spec = decode(&record.spec, "").map_err(|error| {
+                ApiError::internal(format!(
+                    "stored {}/{}: {}: {}",
+                    kind.collection(),
+                    record.name,
+                    error.field,
+                    error.message
+                ))
+            })?;
+            Ok((record.name, spec))
+        })
+        .collect()
+}
+
+/// The stored state, decoded.
+struct State {
+    teams: HashSet<String>,
+    systems: IndexMap<String, SystemSpec>,
+    domains: IndexMap<String, DomainSpec>,
+    apis: IndexMap<String, ApiSpec>,
+    consumers: IndexMap<String, ConsumerConfig>,
+}
+
+impl State {
+    fn read(sql: &Connection) -> Result<State, ApiError> {
+        Ok(State {
+            teams: resources::all(sql, "teams")?
+                .into_iter()
+                .map(|record| record.name)
+                .collect(),
+            systems: specs(sql, ResourceKind::System)?,
+            domains: specs(sql, ResourceKind::Domain)?,
+            apis: specs(sql, ResourceKind::Api)?,
+            consumers: specs(sql, ResourceKind::Consumer)?,
+        })
+    }
+
+    /// Every reference that does not resolve.
+    fn dangling(&self, drafts_and_versions: &[(String, String, String)]) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let mut expect = |found: bool, field: String, what: &str, name: &str| {
+            if !found {
+                errors.push(FieldError::new(field, format!("{what} `{name}`")));
+            }
+        };
+        for (name, domain) in &self.domains {
+            let at = format!("domains.{name}");
+            expect(
+                self.teams.contains(&domain.owner_team),
+                format!("{at}.owner_team"),
+                "unknown team",
+                &domain.owner_team,
+            );
+            expect(
+                self.systems.contains_key(&domain.system_of_record),
+                format!("{at}.system_of_record"),
+                "unknown system",
+                &domain.system_of_record,
+            );
+            for (index, writer) in domain.writers.iter().enumerate() {
+                expect(
+                    self.systems.contains_key(writer),
+                    format!("{at}.writers[{index}]"),
+                    "unknown system",
+                    writer,
+                );
+            }
+            for (index, owner) in domain.field_owners.iter().enumerate() {
+                expect(
+                    self.systems.contains_key(&owner.system),
+                    format!("{at}.field_owners[{index}].system"),
+                    "unknown system",
+                    &owner.system,
+                );
+                expect(
+                    canongate_contracts::pointer::is_valid(&owner.pointer)
+                        && !owner.pointer.is_empty(),
+                    format!("{at}.field_owners[{index}].pointer"),
+                    "not a JSON pointer (RFC 6901, starting with `/`):",
+                    &owner.pointer,
+                );
+            }
+        }
+        for (name, api) in &self.apis {
+            let at = format!("apis.{name}");
+            expect(
+                self.domains.contains_key(&api.domain),
+                format!("{at}.domain"),
+                "unknown domain",
+                &api.domain,
+            );
+            expect(
+                self.teams.contains(&api.owner_team),
+                format!("{at}.owner_team"),
+                "unknown team",
+                &api.owner_team,
+            );
+        }
+        for (api, version, system) in drafts_and_versions {
+            expect(
+                self.apis.contains_key(api),
+                format!("apis.{api}.versions.{version}"),
+                "unknown API",
+                api,
+            );
+            expect(
+                self.systems.contains_key(system),
+                format!("apis.{api}.versions.{version}.backend.system"),
+                "unknown system",
+                system,
+            );
+        }
+        for (name, consumer) in &self.consumers {
+            for (index, api) in consumer.subscriptions.iter().enumerate() {
+                expect(
+                    self.apis.contains_key(api),
+                    format!("consumers.{name}.subscriptions[{index}]"),
+                    "unknown API",
+                    api,
+                );
+            }
+        }
+        errors
+    }
+}
+
+/// The gateway document of the stored state at `revision`.
+pub fn build(sql: &Connection, revision: u64) -> Result<GatewayConfig, ApiError> {
+    let state = State::read(sql)?;
+    let published = versions::all_published(sql)?;
+    assemble(sql, &state, revision, Some(&published))
+}
+
+fn assemble(
+    sql: &Connection,
+    state: &State,
+    revision: u64,
+    published: Option<&[VersionRow]>,
+) -> Result<GatewayConfig, ApiError> {
+    let apis = published
+        .map(|rows| served_apis(state, rows))
+        .unwrap_or_default();
+    let consumers = state
+        .consumers
+        .iter()
+        .map(|(name, consumer)| {
+            let mut consumer = consumer.clone();
+            consumer.subscriptions.retain(|api| apis.contains_key(api));
+            (name.clone(), consumer)
+        })
+        .collect();
+    Ok(GatewayConfig {
+        revision: Some(revision.to_string()),
+        listeners: Default::default(),
+        http: Default::default(),
+        systems: state
+            .systems
+            .iter()
+            .map(|(name, system)| (name.clone(), system.connection.clone()))
+            .collect::<IndexMap<String, SystemConfig>>(),
+        apis,
+        auth: Default::default(),
+        issuers: specs(sql, ResourceKind::Issuer)?,
+        tiers: specs(sql, ResourceKind::Tier)?,
+        load_shedding: None,
+        consumers,
+        base_dir: Default::default(),
+        origin: format!("control plane revision {revision}"),
+    })
+}
+
+/// Per API with something published, per major, the highest version ever published.
+fn served_apis(state: &State, published: &[VersionRow]) -> IndexMap<String, ApiConfig> {
+    let mut highest: BTreeMap<(&str, u64), &VersionRow> = BTreeMap::new();
+    for row in published {
+        let slot = highest.entry((&row.api, row.semver.major)).or_insert(row);
+        if row.semver.precedence(&slot.semver).is_gt() {
+            *slot = row;
+        }
+    }
+    let mut apis: IndexMap<String, ApiConfig> = IndexMap::new();
+    for ((api, _), row) in highest {
+        let Some(spec) = state.apis.get(api) else {
+            continue;
+        };
+        let deprecation =
+            matches!(row.lifecycle, Lifecycle::Deprecated | Lifecycle::Retired).then(|| {
+                DeprecationConfig {
+                    deprecated_on: row.deprecated_on.clone(),
+                    sunset: row.sunset.clone(),
+                    successor: row.successor.clone(),
+                }
+            });
+        apis.entry(api.to_owned())
+            .or_insert_with(|| ApiConfig {
+                base_path: spec.base_path.clone(),
+                default_version: spec.default_version,
+                versions: Vec::new(),
+            })
+            .versions
+            .push(ApiVersionConfig {
+                contract: ContractSource::Inline {
+                    origin: format!("{}@{}", row.api, row.version),
+                    text: row.contract.clone(),
+                },
+                lifecycle: row.lifecycle,
+                deprecation,
+                backend: BackendBinding {
+                    system: row.system.clone(),
+                    path_prefix: row.path_prefix.clone(),
+                },
+            });
+    }
+    apis
+}
+
+/// Everything wrong with the stored state as seen inside a change's transaction: dangling
+/// references, then (when there are none) what compiling the document reports.
+pub fn check(sql: &Connection, scope: Scope) -> Result<Vec<FieldError>, ApiError> {
+    let state = State::read(sql)?;
+    let bindings: Vec<(String, String, String)> = sql
+        .prepare_cached("SELECT api, version, system FROM versions")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let dangling = state.dangling(&bindings);
+    if !dangling.is_empty() {
+        return Ok(dangling);
+    }
+    let published = match scope {
+        Scope::Routes => Some(versions::all_published(sql)?),
+        Scope::Registry => None,
+    };
+    let document = assemble(sql, &state, 0, published.as_deref())?;
+    Ok(match Snapshot::compile(&document) {
+        Ok(_) => Vec::new(),
+        Err(error) => error
+            .problems
+            .into_iter()
+            .map(|problem| FieldError::new(problem.location, problem.message))
+            .collect(),
+    })
+}
