@@ -85,7 +85,7 @@ pub fn run_cli<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
 
 /// Copies everything `source` yields into a shared string, on a thread that ends (dropping its
 /// handle on the string) when the source closes.
-fn capture(mut source: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+pub fn capture(mut source: impl Read + Send + 'static) -> Arc<Mutex<String>> {
     let text = Arc::new(Mutex::new(String::new()));
     let sink = text.clone();
     std::thread::spawn(move || {
@@ -154,8 +154,9 @@ impl Gateway {
         gateway
     }
 
-    /// `canongate demo` on free ports with a fresh data directory, once ready.
-    pub fn demo() -> Self {
+    /// `canongate demo` on free ports with a fresh data directory, once ready; its control
+    /// plane listens on `control_plane`.
+    pub fn demo(control_plane: SocketAddr) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (proxy, ops) = (free_address(), free_address());
         let mut command = Command::new(binary());
@@ -166,6 +167,8 @@ impl Gateway {
                 &proxy.to_string(),
                 "--ops-listen",
                 &ops.to_string(),
+                "--control-plane-listen",
+                &control_plane.to_string(),
                 "--threads",
                 "2",
             ])

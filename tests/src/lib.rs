@@ -5,6 +5,7 @@
 //!
 //! Nothing here sleeps to wait for readiness: every wait polls with a deadline.
 
+pub mod control_plane;
 pub mod document;
 pub mod gateway;
 pub mod issuer;

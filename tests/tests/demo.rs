@@ -1,11 +1,11 @@
-//! `canongate demo`: the gateway in front of the simulated systems becomes ready on the given
-//! addresses, writes its files into the data directory (the gateway document, the contracts and
-//! `demo-credentials.json`) and serves the canonical APIs to the demo consumers' tokens.
+//! `canongate demo`: the control plane seeded with the canonical contracts, a gateway following
+//! it in front of the simulated systems, `demo-credentials.json` with admin tokens by role and
+//! consumer tokens, and the canonical APIs served to those consumers.
 
 use std::collections::BTreeSet;
 
-use canongate_tests::expect_problem;
 use canongate_tests::gateway::{Gateway, anonymous_client};
+use canongate_tests::{expect_problem, free_address};
 use serde_json::Value;
 
 /// The demo's `demo-credentials.json`.
@@ -42,7 +42,8 @@ fn get(demo: &Gateway, token: &str, path: &str) -> reqwest::blocking::Response {
 
 #[test]
 fn demo_serves_the_canonical_apis_from_simulated_systems() {
-    let demo = Gateway::demo();
+    let control_plane = free_address();
+    let demo = Gateway::demo(control_plane);
     let token = token_of(&credentials(&demo), "shop-gold");
     let response = get(&demo, &token, "/inventory/v1/stock-levels?limit=2");
     assert_eq!(response.status(), 200);
@@ -54,7 +55,10 @@ fn demo_serves_the_canonical_apis_from_simulated_systems() {
     assert_eq!(items.len(), 2);
 
     let readiness = demo.readiness();
-    assert_eq!(readiness["revision"], "demo");
+    assert_eq!(
+        readiness["source"]["gateway_id"], "demo-gateway",
+        "{readiness}"
+    );
     let mut apis: Vec<&str> = readiness["apis"]
         .as_array()
         .expect("apis")
@@ -71,21 +75,53 @@ fn demo_serves_the_canonical_apis_from_simulated_systems() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().expect("order")["id"], order);
 
-    let document =
-        std::fs::read_to_string(&demo.config).expect("the demo writes its gateway document");
-    assert!(document.contains("revision: demo"), "{document}");
-    let contracts = demo.config.parent().expect("data dir").join("contracts");
-    for (api, _) in canongate_contracts::canonical::ALL {
-        assert!(
-            contracts.join(format!("{api}.yaml")).is_file(),
-            "{api} contract written"
-        );
+    // The control plane: admin tokens by role, the registry it was seeded with, the gateway.
+    let credentials = credentials(&demo);
+    let admin = |role: &str| {
+        credentials["admin"][role]
+            .as_str()
+            .unwrap_or_else(|| panic!("an admin token for {role}: {credentials}"))
+            .to_owned()
+    };
+    let api = |path: &str, role: &str| {
+        anonymous_client()
+            .get(format!("http://{control_plane}/api/v1{path}"))
+            .bearer_auth(admin(role))
+            .send()
+            .expect("the control plane answers")
+    };
+    let listed: Value = api("/apis", "viewer").json().expect("apis");
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(canonical.len())
+    );
+    let gateways: Value = api("/gateways", "architect").json().expect("gateways");
+    assert_eq!(gateways["items"][0]["id"], "demo-gateway", "{gateways}");
+    let audit: Value = api(
+        "/audit?actor=demo-seeder&action=version.publish",
+        "security",
+    )
+    .json()
+    .expect("audit");
+    assert_eq!(
+        audit["items"].as_array().map(Vec::len),
+        Some(canonical.len())
+    );
+    for role in ["owner:supply-chain", "gateway"] {
+        assert!(!admin(role).is_empty());
     }
+    let refused = anonymous_client()
+        .post(format!("http://{control_plane}/api/v1/teams"))
+        .bearer_auth(admin("viewer"))
+        .json(&serde_json::json!({"name": "x", "spec": {"display_name": "X"}}))
+        .send()
+        .expect("the control plane answers");
+    expect_problem(refused, 403, "forbidden");
 }
 
 #[test]
 fn demo_credentials_name_one_consumer_per_system_and_tier_with_working_tokens() {
-    let demo = Gateway::demo();
+    let demo = Gateway::demo(free_address());
     let credentials = credentials(&demo);
     let consumers = credentials["consumers"]
         .as_array()

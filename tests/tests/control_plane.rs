@@ -1,0 +1,305 @@
+//! The control plane end to end: publishing through the governance engine to a following
+//! gateway, refusals with their change lists and locations, lifecycle rules, and the gateway's
+//! last-known-good document while the control plane is down.
+
+use std::time::{Duration, Instant};
+
+use canongate_tests::control_plane::{ControlPlane, contract};
+use canongate_tests::expect_problem;
+use canongate_tests::gateway::anonymous_client;
+use canongate_tests::mock::MockSystem;
+use canongate_tests::wait_for;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn status_of(url: &str) -> u16 {
+    anonymous_client()
+        .get(url)
+        .send()
+        .map(|response| response.status().as_u16())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_published_version_reaches_a_following_gateway_within_a_second() {
+    let system = MockSystem::start("inventory", Duration::ZERO);
+    let control_plane = ControlPlane::start();
+    control_plane.register_api("stock", &system.base_url());
+    let published = control_plane.publish("stock", &contract("stock", "1.0.0", false));
+    assert_eq!(
+        published["version"]["lifecycle"], "published",
+        "{published}"
+    );
+    assert_eq!(published["previous"], Value::Null);
+
+    let state = tempfile::tempdir().unwrap();
+    let gateway = control_plane.gateway(state.path());
+    assert_eq!(status_of(&gateway.url("/stock/v1/items")), 200);
+    assert_eq!(status_of(&gateway.url("/stock/v2/items")), 404);
+
+    let started = Instant::now();
+    let answer = control_plane.publish("stock", &contract("stock", "2.0.0", true));
+    assert_eq!(answer["previous"], "1.0.0", "{answer}");
+    wait_for("v2 on the gateway", Duration::from_secs(1), || {
+        (status_of(&gateway.url("/stock/v2/items")) == 200).then_some(())
+    });
+    let elapsed = started.elapsed();
+    eprintln!("publish -> served in {elapsed:?}");
+    assert_eq!(status_of(&gateway.url("/stock/v1/items")), 200, "v1 stays");
+
+    let gateways = control_plane.admin(Method::GET, "/gateways", None);
+    let seen = &gateways["items"][0];
+    assert_eq!(seen["id"], "test-gateway", "{gateways}");
+    assert_eq!(seen["connected"], true);
+    let revision: u64 = gateway.revision().parse().unwrap();
+    wait_for(
+        "the gateway's revision at the control plane",
+        Duration::from_secs(5),
+        || {
+            let gateways = control_plane.admin(Method::GET, "/gateways", None);
+            (gateways["items"][0]["revision"] == revision).then_some(())
+        },
+    );
+}
+
+#[test]
+fn a_breaking_change_without_a_major_bump_is_refused_with_its_change_list() {
+    let control_plane = ControlPlane::start();
+    control_plane.register_api("stock", "http://127.0.0.1:9");
+    control_plane.publish("stock", &contract("stock", "1.0.0", true));
+    let breaking = contract("stock", "1.1.0", false);
+    let response = control_plane.send(
+        Method::POST,
+        "/apis/stock/versions",
+        Some(&control_plane.token(&["architect"])),
+        Some(&json!({"contract": breaking, "publish": true})),
+    );
+    let problem = expect_problem(response, 409, "breaking-change");
+    assert_eq!(problem["required_bump"], "major", "{problem}");
+    assert_eq!(problem["suggested_version"], "2.0.0", "{problem}");
+    let changes = problem["changes"].as_array().expect("changes");
+    assert!(
+        changes
+            .iter()
+            .any(|change| change["id"] == "operation-removed"
+                && change["level"] == "breaking"
+                && change["operation"]["operation_id"] == "createItem"),
+        "{problem}"
+    );
+    let stored = control_plane.send(
+        Method::GET,
+        "/apis/stock/versions/1.1.0",
+        Some(&control_plane.bootstrap),
+        None,
+    );
+    expect_problem(stored, 404, "not-found");
+
+    let accepted = control_plane.publish("stock", &contract("stock", "2.0.0", false));
+    assert_eq!(accepted["required_bump"], "major", "{accepted}");
+    assert!(
+        accepted["changes"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+}
+
+#[test]
+fn malformed_contracts_are_refused_with_locations_and_nothing_is_stored() {
+    let control_plane = ControlPlane::start();
+    control_plane.register_api("stock", "http://127.0.0.1:9");
+    let good = contract("stock", "1.0.0", false);
+    let cases = [
+        (
+            "bad YAML",
+            "openapi: 3.0.3\ninfo: [unclosed\n".to_owned(),
+            "",
+        ),
+        (
+            "OpenAPI 3.1",
+            good.replace("openapi: 3.0.3", "openapi: 3.1.0"),
+            "",
+        ),
+        (
+            "a broken $ref",
+            good.replace(
+                "'#/components/responses/Problem'",
+                "'#/components/responses/Nope'",
+            ),
+            "contract:/paths/~1items/get/responses/default/$ref",
+        ),
+        (
+            "an external $ref",
+            good.replace("'#/components/responses/Problem'", "'other.yaml#/Problem'"),
+            "contract:/paths/~1items/get/responses/default/$ref",
+        ),
+    ];
+    let token = control_plane.token(&["architect"]);
+    for (case, text, field) in cases {
+        let response = control_plane.send(
+            Method::POST,
+            "/apis/stock/versions",
+            Some(&token),
+            Some(&json!({"contract": text, "backend": {"system": "sys-stock"}})),
+        );
+        let problem = expect_problem(response, 422, "validation-failed");
+        let errors = problem["errors"].as_array().expect("errors");
+        assert!(!errors.is_empty(), "{case}: {problem}");
+        assert!(
+            errors.iter().all(|error| error["field"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("contract:"))),
+            "{case}: {problem}"
+        );
+        if !field.is_empty() {
+            assert!(
+                errors
+                    .iter()
+                    .any(|error| error["field"] == field && error["line"].is_u64()),
+                "{case}: {problem}"
+            );
+        }
+    }
+    let versions = control_plane.admin(Method::GET, "/apis/stock/versions", None);
+    assert_eq!(versions["items"], json!([]), "{versions}");
+    let audit = control_plane.admin(Method::GET, "/audit?action=version.create", None);
+    assert_eq!(audit["items"], json!([]), "{audit}");
+}
+
+#[test]
+fn lifecycle_rules_guard_deprecation_and_retirement() {
+    let system = MockSystem::start("stock", Duration::ZERO);
+    let control_plane = ControlPlane::start();
+    control_plane.register_api("stock", &system.base_url());
+    control_plane.publish("stock", &contract("stock", "1.0.0", false));
+    let architect = control_plane.token(&["architect"]);
+    let deprecate = |body: Value| {
+        control_plane.send(
+            Method::POST,
+            "/apis/stock/versions/1.0.0/deprecate",
+            Some(&architect),
+            Some(&body),
+        )
+    };
+    let problem = expect_problem(
+        deprecate(
+            json!({"sunset": "2027-06-01", "successor": "2.0.0", "deprecated_on": "2026-12-01"}),
+        ),
+        422,
+        "validation-failed",
+    );
+    assert_eq!(problem["errors"][0]["field"], "/successor", "{problem}");
+    control_plane.publish("stock", &contract("stock", "2.0.0", true));
+    let problem = expect_problem(
+        deprecate(
+            json!({"sunset": "2027-01-01", "successor": "2.0.0", "deprecated_on": "2026-12-01"}),
+        ),
+        422,
+        "validation-failed",
+    );
+    assert_eq!(problem["errors"][0]["field"], "/sunset", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("at least 90"),
+        "{problem}"
+    );
+
+    let state = tempfile::tempdir().unwrap();
+    let gateway = control_plane.gateway(state.path());
+    let response = deprecate(
+        json!({"sunset": "2099-06-01", "successor": "2.0.0", "deprecated_on": "2099-01-01"}),
+    );
+    assert_eq!(response.status(), 200, "{}", response.text().unwrap());
+    wait_for(
+        "the deprecation notice on v1",
+        Duration::from_secs(5),
+        || {
+            let response = anonymous_client()
+                .get(gateway.url("/stock/v1/items"))
+                .send()
+                .ok()?;
+            (response.headers().get("sunset")?.to_str().ok()? == "Mon, 01 Jun 2099 00:00:00 GMT")
+                .then_some(())
+        },
+    );
+
+    let retire = |token: &str, body: Value| {
+        control_plane.send(
+            Method::POST,
+            "/apis/stock/versions/1.0.0/retire",
+            Some(token),
+            Some(&body),
+        )
+    };
+    let problem = expect_problem(retire(&architect, json!({})), 409, "lifecycle-violation");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("2099-06-01"),
+        "{problem}"
+    );
+    let owner = control_plane.token(&["owner:team-stock"]);
+    expect_problem(
+        retire(&owner, json!({"override": true, "reason": "x"})),
+        403,
+        "forbidden",
+    );
+    let problem = expect_problem(
+        retire(&architect, json!({"override": true})),
+        422,
+        "validation-failed",
+    );
+    assert_eq!(problem["errors"][0]["field"], "/reason", "{problem}");
+    let response = retire(
+        &architect,
+        json!({"override": true, "reason": "security incident"}),
+    );
+    assert_eq!(response.status(), 200, "{}", response.text().unwrap());
+    wait_for("410 for the retired v1", Duration::from_secs(5), || {
+        (status_of(&gateway.url("/stock/v1/items")) == 410).then_some(())
+    });
+    let audit = control_plane.admin(Method::GET, "/audit?action=version.retire-override", None);
+    let entry = &audit["items"][0];
+    assert_eq!(entry["role"], "architect", "{audit}");
+    assert_eq!(entry["entity"], "apis/stock/versions/1.0.0");
+    assert_eq!(entry["after"]["reason"], "security incident");
+}
+
+#[test]
+fn the_gateway_serves_its_last_known_good_document_while_the_control_plane_is_down() {
+    let system = MockSystem::start("stock", Duration::ZERO);
+    let mut control_plane = ControlPlane::start();
+    control_plane.register_api("stock", &system.base_url());
+    control_plane.publish("stock", &contract("stock", "1.0.0", false));
+    let state = tempfile::tempdir().unwrap();
+    let token = control_plane.token(&["gateway"]);
+    let url = control_plane.base_url();
+    let mut gateway = canongate_tests::control_plane::following_gateway(&url, &token, state.path());
+    assert_eq!(status_of(&gateway.url("/stock/v1/items")), 200);
+
+    control_plane.kill();
+    wait_for("the follower to notice", Duration::from_secs(10), || {
+        gateway.readiness()["source"]["last_error"]
+            .is_string()
+            .then_some(())
+    });
+    assert_eq!(status_of(&gateway.url("/stock/v1/items")), 200);
+
+    drop(gateway);
+    gateway = canongate_tests::control_plane::following_gateway(&url, &token, state.path());
+    assert_eq!(
+        status_of(&gateway.url("/stock/v1/items")),
+        200,
+        "served from last-known-good"
+    );
+    assert!(
+        gateway.logs().contains("last-known-good"),
+        "{}",
+        gateway.logs()
+    );
+
+    control_plane.restart();
+    control_plane.publish("stock", &contract("stock", "2.0.0", true));
+    wait_for(
+        "v2 after the control plane is back",
+        Duration::from_secs(30),
+        || (status_of(&gateway.url("/stock/v2/items")) == 200).then_some(()),
+    );
+    assert!(gateway.is_running());
+}
