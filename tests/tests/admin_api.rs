@@ -119,9 +119,7 @@ fn allowed(operation: &Value, role: &str) -> bool {
 }
 
 fn documents_status(operation: &Value, status: u16) -> bool {
-    operation["responses"]
-        .get(status.to_string())
-        .is_some()
+    operation["responses"].get(status.to_string()).is_some()
 }
 
 #[test]
@@ -141,17 +139,22 @@ fn every_documented_operation_refuses_missing_expired_and_wrong_role_tokens() {
         }
         let path = concrete(template);
         let body = (*method != Method::GET && *method != Method::DELETE).then(|| json!({}));
-        let send = |token: Option<&str>| {
-            control_plane.send(method.clone(), &path, token, body.as_ref())
-        };
-        for (label, token) in [("no token", None), ("an expired token", Some(expired.as_str()))] {
+        let send =
+            |token: Option<&str>| control_plane.send(method.clone(), &path, token, body.as_ref());
+        for (label, token) in [
+            ("no token", None),
+            ("an expired token", Some(expired.as_str())),
+        ] {
             let response = send(token);
             assert!(
                 response.headers().contains_key("www-authenticate"),
                 "{id} with {label}"
             );
             let problem = expect_problem(response, 401, "unauthorized");
-            assert!(documents_status(operation, 401), "{id}: 401 undocumented: {problem}");
+            assert!(
+                documents_status(operation, 401),
+                "{id}: 401 undocumented: {problem}"
+            );
         }
         let mut refused = false;
         for role in ROLES {
@@ -170,13 +173,22 @@ fn every_documented_operation_refuses_missing_expired_and_wrong_role_tokens() {
             }
             let problem = expect_problem(send(Some(&token)), 403, "forbidden");
             assert!(documents_status(operation, 403), "{id}: 403 undocumented");
-            assert!(problem["detail"].as_str().unwrap().contains(role), "{id}: {problem}");
+            assert!(
+                problem["detail"].as_str().unwrap().contains(role),
+                "{id}: {problem}"
+            );
             refused = true;
             refusals += 1;
         }
-        assert!(refused, "{id}: no role is refused, so the route is unproven");
+        assert!(
+            refused,
+            "{id}: no role is refused, so the route is unproven"
+        );
     }
-    eprintln!("{} operations, {refusals} wrong-role refusals", operations.len());
+    eprintln!(
+        "{} operations, {refusals} wrong-role refusals",
+        operations.len()
+    );
 }
 
 #[test]
@@ -189,11 +201,18 @@ fn documented_paths_answer_405_to_undocumented_methods_and_unknown_paths_404() {
         by_path.entry(template).or_default().insert(method);
     }
     for (template, methods) in by_path {
-        for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::PATCH,
+        ] {
             if methods.contains(&method) {
                 continue;
             }
-            let response = control_plane.send(method.clone(), &concrete(&template), Some(&token), None);
+            let response =
+                control_plane.send(method.clone(), &concrete(&template), Some(&token), None);
             expect_problem(response, 405, "method-not-allowed");
         }
     }
@@ -207,9 +226,15 @@ fn change(
     role: &str,
     (method, path, body): (Method, &str, Option<Value>),
 ) -> String {
-    let request_id = format!("audit-{}", path.replace('/', "_").replace('.', "-") + method.as_str());
+    let request_id = format!(
+        "audit-{}",
+        path.replace('/', "_").replace('.', "-") + method.as_str()
+    );
     let mut request = anonymous_client()
-        .request(method.clone(), format!("{}/api/v1{path}", control_plane.base_url()))
+        .request(
+            method.clone(),
+            format!("{}/api/v1{path}", control_plane.base_url()),
+        )
         .bearer_auth(control_plane.token_as(&format!("{role}-person"), &[role]))
         .header("x-request-id", &request_id);
     if let Some(body) = &body {
@@ -231,35 +256,299 @@ fn every_mutating_operation_is_audited_with_actor_role_entity_and_request_id() {
     let document = document(&control_plane);
     let stock = contract("stock", "2.0.0", true);
     let steps: Vec<(&str, &str, (Method, &str, Option<Value>), &str, &str)> = vec![
-        ("createTeam", "architect", (Method::POST, "/teams", Some(json!({"name": "t2", "spec": {"display_name": "T2"}}))), "team.create", "teams/t2"),
-        ("updateTeam", "architect", (Method::PUT, "/teams/t2", Some(json!({"spec": {"display_name": "Team two"}}))), "team.update", "teams/t2"),
-        ("createSystem", "architect", (Method::POST, "/systems", Some(json!({"name": "wms", "spec": {"connection": {"base_urls": ["http://127.0.0.1:9"]}}}))), "system.create", "systems/wms"),
-        ("updateSystem", "architect", (Method::PUT, "/systems/wms", Some(json!({"spec": {"connection": {"base_urls": ["http://127.0.0.1:10"]}}}))), "system.update", "systems/wms"),
-        ("createDomain", "architect", (Method::POST, "/domains", Some(json!({"name": "slot", "spec": {"owner_team": "t2", "system_of_record": "wms"}}))), "domain.create", "domains/slot"),
-        ("updateDomain", "architect", (Method::PUT, "/domains/slot", Some(json!({"spec": {"owner_team": "t2", "system_of_record": "wms", "writers": ["sys-stock"]}}))), "domain.update", "domains/slot"),
-        ("createApi", "architect", (Method::POST, "/apis", Some(json!({"name": "slots", "spec": {"domain": "slot", "owner_team": "t2"}}))), "api.create", "apis/slots"),
-        ("updateApi", "architect", (Method::PUT, "/apis/slots", Some(json!({"spec": {"domain": "slot", "owner_team": "t2", "base_path": "/slot-api"}}))), "api.update", "apis/slots"),
-        ("createIssuer", "security", (Method::POST, "/issuers", Some(json!({"name": "idp2", "spec": {"issuer": "https://idp2.test.invalid/", "keys": [{"kid": "k", "algorithm": "HS256", "secret_base64": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="}]}}))), "issuer.create", "issuers/idp2"),
-        ("updateIssuer", "security", (Method::PUT, "/issuers/idp2", Some(json!({"spec": {"issuer": "https://idp2.test.invalid/", "leeway": "5s", "keys": [{"kid": "k", "algorithm": "HS256", "secret_base64": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="}]}}))), "issuer.update", "issuers/idp2"),
-        ("createTier", "security", (Method::POST, "/tiers", Some(json!({"name": "silver", "spec": {"rate": {"requests": 5, "per": "1s"}}}))), "tier.create", "tiers/silver"),
-        ("updateTier", "security", (Method::PUT, "/tiers/silver", Some(json!({"spec": {"rate": {"requests": 6, "per": "1s"}}}))), "tier.update", "tiers/silver"),
-        ("createConsumer", "security", (Method::POST, "/consumers", Some(json!({"name": "app", "spec": {"name": "App", "team": "t2", "system": "wms", "tier": "silver"}}))), "consumer.create", "consumers/app"),
-        ("updateConsumer", "security", (Method::PUT, "/consumers/app", Some(json!({"spec": {"name": "App 2", "team": "t2", "system": "wms", "tier": "silver"}}))), "consumer.update", "consumers/app"),
-        ("addSubscription", "security", (Method::PUT, "/consumers/app/subscriptions/stock", None), "subscription.add", "consumers/app/subscriptions/stock"),
-        ("removeSubscription", "security", (Method::DELETE, "/consumers/app/subscriptions/stock", None), "subscription.remove", "consumers/app/subscriptions/stock"),
-        ("updateVersion", "owner:team-stock", (Method::PUT, "/apis/stock/versions/1.1.0", Some(json!({"contract": contract("stock", "1.1.0", true)}))), "version.update", "apis/stock/versions/1.1.0"),
-        ("publishVersion", "architect", (Method::POST, "/apis/stock/versions/1.1.0/publish", None), "version.publish", "apis/stock/versions/1.1.0"),
-        ("createVersion", "architect", (Method::POST, "/apis/stock/versions", Some(json!({"contract": stock, "publish": true}))), "version.publish", "apis/stock/versions/2.0.0"),
-        ("deprecateVersion", "owner:team-stock", (Method::POST, "/apis/stock/versions/1.1.0/deprecate", Some(json!({"sunset": "2020-06-01", "successor": "2.0.0", "deprecated_on": "2020-01-01"}))), "version.deprecate", "apis/stock/versions/1.1.0"),
-        ("retireVersion", "architect", (Method::POST, "/apis/stock/versions/1.1.0/retire", Some(json!({}))), "version.retire", "apis/stock/versions/1.1.0"),
-        ("deleteVersion", "owner:team-stock", (Method::DELETE, "/apis/stock/versions/2.1.0", None), "version.delete", "apis/stock/versions/2.1.0"),
-        ("deleteConsumer", "security", (Method::DELETE, "/consumers/app", None), "consumer.delete", "consumers/app"),
-        ("deleteTier", "security", (Method::DELETE, "/tiers/silver", None), "tier.delete", "tiers/silver"),
-        ("deleteIssuer", "security", (Method::DELETE, "/issuers/idp2", None), "issuer.delete", "issuers/idp2"),
-        ("deleteApi", "architect", (Method::DELETE, "/apis/slots", None), "api.delete", "apis/slots"),
-        ("deleteDomain", "architect", (Method::DELETE, "/domains/slot", None), "domain.delete", "domains/slot"),
-        ("deleteSystem", "architect", (Method::DELETE, "/systems/wms", None), "system.delete", "systems/wms"),
-        ("deleteTeam", "architect", (Method::DELETE, "/teams/t2", None), "team.delete", "teams/t2"),
+        (
+            "createTeam",
+            "architect",
+            (
+                Method::POST,
+                "/teams",
+                Some(json!({"name": "t2", "spec": {"display_name": "T2"}})),
+            ),
+            "team.create",
+            "teams/t2",
+        ),
+        (
+            "updateTeam",
+            "architect",
+            (
+                Method::PUT,
+                "/teams/t2",
+                Some(json!({"spec": {"display_name": "Team two"}})),
+            ),
+            "team.update",
+            "teams/t2",
+        ),
+        (
+            "createSystem",
+            "architect",
+            (
+                Method::POST,
+                "/systems",
+                Some(
+                    json!({"name": "wms", "spec": {"connection": {"base_urls": ["http://127.0.0.1:9"]}}}),
+                ),
+            ),
+            "system.create",
+            "systems/wms",
+        ),
+        (
+            "updateSystem",
+            "architect",
+            (
+                Method::PUT,
+                "/systems/wms",
+                Some(json!({"spec": {"connection": {"base_urls": ["http://127.0.0.1:10"]}}})),
+            ),
+            "system.update",
+            "systems/wms",
+        ),
+        (
+            "createDomain",
+            "architect",
+            (
+                Method::POST,
+                "/domains",
+                Some(
+                    json!({"name": "slot", "spec": {"owner_team": "t2", "system_of_record": "wms"}}),
+                ),
+            ),
+            "domain.create",
+            "domains/slot",
+        ),
+        (
+            "updateDomain",
+            "architect",
+            (
+                Method::PUT,
+                "/domains/slot",
+                Some(
+                    json!({"spec": {"owner_team": "t2", "system_of_record": "wms", "writers": ["sys-stock"]}}),
+                ),
+            ),
+            "domain.update",
+            "domains/slot",
+        ),
+        (
+            "createApi",
+            "architect",
+            (
+                Method::POST,
+                "/apis",
+                Some(json!({"name": "slots", "spec": {"domain": "slot", "owner_team": "t2"}})),
+            ),
+            "api.create",
+            "apis/slots",
+        ),
+        (
+            "updateApi",
+            "architect",
+            (
+                Method::PUT,
+                "/apis/slots",
+                Some(
+                    json!({"spec": {"domain": "slot", "owner_team": "t2", "base_path": "/slot-api"}}),
+                ),
+            ),
+            "api.update",
+            "apis/slots",
+        ),
+        (
+            "createIssuer",
+            "security",
+            (
+                Method::POST,
+                "/issuers",
+                Some(
+                    json!({"name": "idp2", "spec": {"issuer": "https://idp2.test.invalid/", "keys": [{"kid": "k", "algorithm": "HS256", "secret_base64": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="}]}}),
+                ),
+            ),
+            "issuer.create",
+            "issuers/idp2",
+        ),
+        (
+            "updateIssuer",
+            "security",
+            (
+                Method::PUT,
+                "/issuers/idp2",
+                Some(
+                    json!({"spec": {"issuer": "https://idp2.test.invalid/", "leeway": "5s", "keys": [{"kid": "k", "algorithm": "HS256", "secret_base64": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="}]}}),
+                ),
+            ),
+            "issuer.update",
+            "issuers/idp2",
+        ),
+        (
+            "createTier",
+            "security",
+            (
+                Method::POST,
+                "/tiers",
+                Some(json!({"name": "silver", "spec": {"rate": {"requests": 5, "per": "1s"}}})),
+            ),
+            "tier.create",
+            "tiers/silver",
+        ),
+        (
+            "updateTier",
+            "security",
+            (
+                Method::PUT,
+                "/tiers/silver",
+                Some(json!({"spec": {"rate": {"requests": 6, "per": "1s"}}})),
+            ),
+            "tier.update",
+            "tiers/silver",
+        ),
+        (
+            "createConsumer",
+            "security",
+            (
+                Method::POST,
+                "/consumers",
+                Some(
+                    json!({"name": "app", "spec": {"name": "App", "team": "t2", "system": "wms", "tier": "silver"}}),
+                ),
+            ),
+            "consumer.create",
+            "consumers/app",
+        ),
+        (
+            "updateConsumer",
+            "security",
+            (
+                Method::PUT,
+                "/consumers/app",
+                Some(
+                    json!({"spec": {"name": "App 2", "team": "t2", "system": "wms", "tier": "silver"}}),
+                ),
+            ),
+            "consumer.update",
+            "consumers/app",
+        ),
+        (
+            "addSubscription",
+            "security",
+            (Method::PUT, "/consumers/app/subscriptions/stock", None),
+            "subscription.add",
+            "consumers/app/subscriptions/stock",
+        ),
+        (
+            "removeSubscription",
+            "security",
+            (Method::DELETE, "/consumers/app/subscriptions/stock", None),
+            "subscription.remove",
+            "consumers/app/subscriptions/stock",
+        ),
+        (
+            "updateVersion",
+            "owner:team-stock",
+            (
+                Method::PUT,
+                "/apis/stock/versions/1.1.0",
+                Some(json!({"contract": contract("stock", "1.1.0", true)})),
+            ),
+            "version.update",
+            "apis/stock/versions/1.1.0",
+        ),
+        (
+            "publishVersion",
+            "architect",
+            (Method::POST, "/apis/stock/versions/1.1.0/publish", None),
+            "version.publish",
+            "apis/stock/versions/1.1.0",
+        ),
+        (
+            "createVersion",
+            "architect",
+            (
+                Method::POST,
+                "/apis/stock/versions",
+                Some(json!({"contract": stock, "publish": true})),
+            ),
+            "version.publish",
+            "apis/stock/versions/2.0.0",
+        ),
+        (
+            "deprecateVersion",
+            "owner:team-stock",
+            (
+                Method::POST,
+                "/apis/stock/versions/1.1.0/deprecate",
+                Some(
+                    json!({"sunset": "2020-06-01", "successor": "2.0.0", "deprecated_on": "2020-01-01"}),
+                ),
+            ),
+            "version.deprecate",
+            "apis/stock/versions/1.1.0",
+        ),
+        (
+            "retireVersion",
+            "architect",
+            (
+                Method::POST,
+                "/apis/stock/versions/1.1.0/retire",
+                Some(json!({})),
+            ),
+            "version.retire",
+            "apis/stock/versions/1.1.0",
+        ),
+        (
+            "deleteVersion",
+            "owner:team-stock",
+            (Method::DELETE, "/apis/stock/versions/2.1.0", None),
+            "version.delete",
+            "apis/stock/versions/2.1.0",
+        ),
+        (
+            "deleteConsumer",
+            "security",
+            (Method::DELETE, "/consumers/app", None),
+            "consumer.delete",
+            "consumers/app",
+        ),
+        (
+            "deleteTier",
+            "security",
+            (Method::DELETE, "/tiers/silver", None),
+            "tier.delete",
+            "tiers/silver",
+        ),
+        (
+            "deleteIssuer",
+            "security",
+            (Method::DELETE, "/issuers/idp2", None),
+            "issuer.delete",
+            "issuers/idp2",
+        ),
+        (
+            "deleteApi",
+            "architect",
+            (Method::DELETE, "/apis/slots", None),
+            "api.delete",
+            "apis/slots",
+        ),
+        (
+            "deleteDomain",
+            "architect",
+            (Method::DELETE, "/domains/slot", None),
+            "domain.delete",
+            "domains/slot",
+        ),
+        (
+            "deleteSystem",
+            "architect",
+            (Method::DELETE, "/systems/wms", None),
+            "system.delete",
+            "systems/wms",
+        ),
+        (
+            "deleteTeam",
+            "architect",
+            (Method::DELETE, "/teams/t2", None),
+            "team.delete",
+            "teams/t2",
+        ),
     ];
     let mut covered = BTreeSet::new();
     for (operation, role, request, action, entity) in steps {
@@ -272,17 +561,37 @@ fn every_mutating_operation_is_audited_with_actor_role_entity_and_request_id() {
             );
         }
         let request_id = change(&control_plane, role, request);
-        let audit = control_plane.admin(Method::GET, &format!("/audit?entity={entity}&action={action}"), None);
+        let audit = control_plane.admin(
+            Method::GET,
+            &format!("/audit?entity={entity}&action={action}"),
+            None,
+        );
         let entry = audit["items"]
             .as_array()
-            .and_then(|entries| entries.iter().find(|entry| entry["request_id"] == request_id.as_str()))
+            .and_then(|entries| {
+                entries
+                    .iter()
+                    .find(|entry| entry["request_id"] == request_id.as_str())
+            })
             .unwrap_or_else(|| panic!("{operation}: no audit entry for {request_id}: {audit}"));
-        assert_eq!(entry["actor"], format!("{role}-person"), "{operation}: {entry}");
+        assert_eq!(
+            entry["actor"],
+            format!("{role}-person"),
+            "{operation}: {entry}"
+        );
         assert_eq!(entry["role"], role, "{operation}: {entry}");
-        assert!(entry["at"].as_str().is_some_and(|at| at.ends_with('Z')), "{entry}");
-        let creates = action.ends_with(".create") || action == "version.publish" && operation == "createVersion";
+        assert!(
+            entry["at"].as_str().is_some_and(|at| at.ends_with('Z')),
+            "{entry}"
+        );
+        let creates = action.ends_with(".create")
+            || action == "version.publish" && operation == "createVersion";
         let deletes = action.ends_with(".delete");
-        assert_eq!(entry["before"].is_null(), creates && operation != "createVersion", "{operation}: {entry}");
+        assert_eq!(
+            entry["before"].is_null(),
+            creates && operation != "createVersion",
+            "{operation}: {entry}"
+        );
         assert_eq!(entry["after"].is_null(), deletes, "{operation}: {entry}");
         covered.insert(operation.to_owned());
     }
@@ -295,17 +604,31 @@ fn every_mutating_operation_is_audited_with_actor_role_entity_and_request_id() {
     assert_eq!(covered, mutating, "every mutating operation is exercised");
 
     let by_actor = control_plane.admin(Method::GET, "/audit?actor=security-person&limit=500", None);
-    assert!(by_actor["items"].as_array().unwrap().iter().all(|e| e["role"] == "security"));
+    assert!(
+        by_actor["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["role"] == "security")
+    );
     let future = control_plane.admin(Method::GET, "/audit?since=2999-01-01T00:00:00Z", None);
     assert_eq!(future["items"], json!([]));
     let past = control_plane.admin(Method::GET, "/audit?until=2000-01-01T00:00:00Z", None);
     assert_eq!(past["items"], json!([]));
     let problem = expect_problem(
-        control_plane.send(Method::GET, "/audit?since=yesterday", Some(&control_plane.bootstrap), None),
+        control_plane.send(
+            Method::GET,
+            "/audit?since=yesterday",
+            Some(&control_plane.bootstrap),
+            None,
+        ),
         400,
         "invalid-request",
     );
-    assert!(problem["detail"].as_str().unwrap().contains("since"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("since"),
+        "{problem}"
+    );
 }
 
 #[test]
@@ -317,7 +640,10 @@ fn etags_pagination_limits_and_input_errors() {
     let etag = get.headers()["etag"].to_str().unwrap().to_owned();
     let update = |if_match: &str, name: &str| {
         anonymous_client()
-            .put(format!("{}/api/v1/teams/team-stock", control_plane.base_url()))
+            .put(format!(
+                "{}/api/v1/teams/team-stock",
+                control_plane.base_url()
+            ))
             .bearer_auth(&architect)
             .header("if-match", if_match)
             .json(&json!({"spec": {"display_name": name}}))
@@ -329,7 +655,10 @@ fn etags_pagination_limits_and_input_errors() {
     let next = first.headers()["etag"].to_str().unwrap().to_owned();
     assert_ne!(next, etag);
     let problem = expect_problem(update(&etag, "Stale"), 412, "precondition-failed");
-    assert!(problem["detail"].as_str().unwrap().contains(&next), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains(&next),
+        "{problem}"
+    );
     assert_eq!(
         control_plane.admin(Method::GET, "/teams/team-stock", None)["spec"]["display_name"],
         "Stock"
@@ -345,11 +674,17 @@ fn etags_pagination_limits_and_input_errors() {
     let mut names = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let query = cursor.as_ref().map_or(String::new(), |c| format!("&cursor={c}"));
+        let query = cursor
+            .as_ref()
+            .map_or(String::new(), |c| format!("&cursor={c}"));
         let page = control_plane.admin(Method::GET, &format!("/teams?limit=2{query}"), None);
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 2);
-        names.extend(items.iter().map(|item| item["name"].as_str().unwrap().to_owned()));
+        names.extend(
+            items
+                .iter()
+                .map(|item| item["name"].as_str().unwrap().to_owned()),
+        );
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => break,
@@ -357,11 +692,22 @@ fn etags_pagination_limits_and_input_errors() {
     }
     let unique: BTreeSet<&String> = names.iter().collect();
     assert_eq!((names.len(), unique.len()), (7, 7), "{names:?}");
-    expect_problem(control_plane.send(Method::GET, "/teams?limit=0", token, None), 400, "invalid-request");
+    expect_problem(
+        control_plane.send(Method::GET, "/teams?limit=0", token, None),
+        400,
+        "invalid-request",
+    );
 
     let huge = json!({"name": "huge", "spec": {"display_name": "x".repeat(2 << 20)}});
-    let problem = expect_problem(control_plane.send(Method::POST, "/teams", token, Some(&huge)), 413, "payload-too-large");
-    assert!(problem["detail"].as_str().unwrap().contains("1048576"), "{problem}");
+    let problem = expect_problem(
+        control_plane.send(Method::POST, "/teams", token, Some(&huge)),
+        413,
+        "payload-too-large",
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("1048576"),
+        "{problem}"
+    );
 
     let raw = |content_type: &str, body: &str| {
         anonymous_client()
@@ -372,28 +718,56 @@ fn etags_pagination_limits_and_input_errors() {
             .send()
             .unwrap()
     };
-    expect_problem(raw("application/json", "{\"name\": "), 400, "invalid-request");
+    expect_problem(
+        raw("application/json", "{\"name\": "),
+        400,
+        "invalid-request",
+    );
     expect_problem(raw("text/plain", "{}"), 415, "unsupported-media-type");
     let problem = expect_problem(
-        raw("application/json", r#"{"name": "ops", "spec": {"display_name": "Ops", "colour": "red"}}"#),
+        raw(
+            "application/json",
+            r#"{"name": "ops", "spec": {"display_name": "Ops", "colour": "red"}}"#,
+        ),
         422,
         "validation-failed",
     );
     assert_eq!(problem["errors"][0]["field"], "/spec/colour", "{problem}");
-    let problem = expect_problem(raw("application/json", r#"{"name": "Ops!", "spec": {"display_name": "Ops"}}"#), 422, "validation-failed");
+    let problem = expect_problem(
+        raw(
+            "application/json",
+            r#"{"name": "Ops!", "spec": {"display_name": "Ops"}}"#,
+        ),
+        422,
+        "validation-failed",
+    );
     assert_eq!(problem["errors"][0]["field"], "/name", "{problem}");
     expect_problem(
-        raw("application/json", r#"{"name": "team-stock", "spec": {"display_name": "Dup"}}"#),
+        raw(
+            "application/json",
+            r#"{"name": "team-stock", "spec": {"display_name": "Dup"}}"#,
+        ),
         409,
         "conflict",
     );
 
-    let problem = expect_problem(control_plane.send(Method::DELETE, "/teams/team-stock", token, None), 409, "conflict");
+    let problem = expect_problem(
+        control_plane.send(Method::DELETE, "/teams/team-stock", token, None),
+        409,
+        "conflict",
+    );
     assert!(
-        problem["errors"].as_array().unwrap().iter().any(|e| e["field"] == "apis.stock.owner_team"),
+        problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "apis.stock.owner_team"),
         "{problem}"
     );
-    assert_eq!(control_plane.admin(Method::GET, "/teams/team-stock", None)["name"], "team-stock");
+    assert_eq!(
+        control_plane.admin(Method::GET, "/teams/team-stock", None)["name"],
+        "team-stock"
+    );
 
     let security = control_plane.token(&["security"]);
     let problem = expect_problem(
@@ -407,8 +781,16 @@ fn etags_pagination_limits_and_input_errors() {
         "validation-failed",
     );
     assert!(
-        problem["errors"].as_array().unwrap().iter().any(|e| e["field"] == "consumers.web.tier"),
+        problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "consumers.web.tier"),
         "{problem}"
     );
-    expect_problem(control_plane.send(Method::GET, "/tiers/platinum", token, None), 404, "not-found");
+    expect_problem(
+        control_plane.send(Method::GET, "/tiers/platinum", token, None),
+        404,
+        "not-found",
+    );
 }
