@@ -395,7 +395,11 @@ pub async fn change<T: Send + 'static>(
 
 /// Refuses a change whose resulting state does not check (`scope`), listing every problem;
 /// `conflict` makes it a 409 (a deletion leaving references behind) instead of a 422.
-pub fn accept(tx: &Tx<'_>, scope: crate::document::Scope, conflict: bool) -> Result<(), ApiError> {
+pub fn accept(
+    tx: &Tx<'_>,
+    scope: crate::document::Scope<'_>,
+    conflict: bool,
+) -> Result<(), ApiError> {
     let errors = crate::document::check(&tx.sql, scope)?;
     if errors.is_empty() {
         return Ok(());

@@ -8,8 +8,11 @@
 //!
 //! [`check`] is the acceptance test of every change, run inside its transaction: references
 //! between resources must resolve, and the document must compile exactly as a gateway would
-//! compile it. [`Scope::Registry`] leaves the APIs out (no contract is loaded), so a change to a
-//! consumer or tier costs no contract parsing; [`Scope::Routes`] compiles everything.
+//! compile it. A change is checked against the part of the document it can affect ([`Scope`]):
+//! a consumer's change compiles the catalog and that one consumer, a publish compiles the
+//! contracts but no consumer, and only a deletion (which may leave references behind) looks at
+//! every consumer. So a registry of 100,000 consumers accepts a consumer write without
+//! compiling the other 99,999, and a publish without compiling any.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -30,10 +33,15 @@ use crate::store::versions::{self, VersionRow};
 
 /// How much of the document a change is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Systems, issuers, tiers and consumers; no API, no contract.
-    Registry,
-    /// Everything, contracts included.
+pub enum Scope<'a> {
+    /// Teams, systems, domains, APIs, issuers and tiers, and the versions' bindings; no
+    /// consumer, no contract.
+    Catalog,
+    /// The catalog and one consumer.
+    Consumer(&'a str),
+    /// The catalog and every consumer: what a deletion may have left dangling.
+    Everything,
+    /// The catalog and every published contract (the routes); no consumer.
     Routes,
 }
 
@@ -68,7 +76,18 @@ struct State {
 }
 
 impl State {
-    fn read(sql: &Connection) -> Result<State, ApiError> {
+    fn read(sql: &Connection, scope: Scope<'_>) -> Result<State, ApiError> {
+        let consumers = match scope {
+            Scope::Everything => specs(sql, ResourceKind::Consumer)?,
+            Scope::Consumer(name) => match resources::get(sql, "consumers", name)? {
+                Some(record) => IndexMap::from([(
+                    record.name,
+                    decode(&record.spec, "").map_err(|error| ApiError::internal(error.message))?,
+                )]),
+                None => IndexMap::new(),
+            },
+            Scope::Catalog | Scope::Routes => IndexMap::new(),
+        };
         Ok(State {
             teams: resources::all(sql, "teams")?
                 .into_iter()
@@ -77,7 +96,7 @@ impl State {
             systems: specs(sql, ResourceKind::System)?,
             domains: specs(sql, ResourceKind::Domain)?,
             apis: specs(sql, ResourceKind::Api)?,
-            consumers: specs(sql, ResourceKind::Consumer)?,
+            consumers,
         })
     }
 
@@ -172,7 +191,7 @@ impl State {
 
 /// The gateway document of the stored state at `revision`.
 pub fn build(sql: &Connection, revision: u64) -> Result<GatewayConfig, ApiError> {
-    let state = State::read(sql)?;
+    let state = State::read(sql, Scope::Everything)?;
     let published = versions::all_published(sql)?;
     assemble(sql, &state, revision, Some(&published))
 }
@@ -262,8 +281,8 @@ fn served_apis(state: &State, published: &[VersionRow]) -> IndexMap<String, ApiC
 
 /// Everything wrong with the stored state as seen inside a change's transaction: dangling
 /// references, then (when there are none) what compiling the document reports.
-pub fn check(sql: &Connection, scope: Scope) -> Result<Vec<FieldError>, ApiError> {
-    let state = State::read(sql)?;
+pub fn check(sql: &Connection, scope: Scope<'_>) -> Result<Vec<FieldError>, ApiError> {
+    let state = State::read(sql, scope)?;
     let bindings: Vec<(String, String, String)> = sql
         .prepare_cached("SELECT api, version, system FROM versions")?
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
@@ -274,7 +293,7 @@ pub fn check(sql: &Connection, scope: Scope) -> Result<Vec<FieldError>, ApiError
     }
     let published = match scope {
         Scope::Routes => Some(versions::all_published(sql)?),
-        Scope::Registry => None,
+        Scope::Catalog | Scope::Consumer(_) | Scope::Everything => None,
     };
     let document = assemble(sql, &state, 0, published.as_deref())?;
     Ok(match Snapshot::compile(&document) {

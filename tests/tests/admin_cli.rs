@@ -376,6 +376,8 @@ fn tiers_are_applied_listed_shown_and_deleted() {
         "unchanged tier gold\n",
         "re-applying the same file"
     );
+    let updates = control_plane.admin(Method::GET, "/audit?entity=tiers/gold&action=tier.update", None);
+    assert_eq!(updates["items"].as_array().map(Vec::len), Some(1), "{updates}");
 
     let shown = security.succeeds(&["tier", "show", "gold"]);
     assert!(shown.starts_with("# tier gold\n"), "{shown}");
@@ -469,10 +471,9 @@ fn consumers_are_applied_subscribed_shown_and_deleted() {
             .clone()
     };
 
-    assert_eq!(
-        security.succeeds(&["consumer", "apply", "storefront", "--file", &consumer]),
-        "created consumer storefront\n"
-    );
+    let apply = ["consumer", "apply", "storefront", "--file", &consumer];
+    assert_eq!(security.succeeds(&apply), "created consumer storefront\n");
+    assert_eq!(security.succeeds(&apply), "unchanged consumer storefront\n");
     let spec = control_plane.admin(Method::GET, "/consumers/storefront", None)["spec"].clone();
     assert_eq!(spec["tier"], "silver", "{spec}");
     assert_eq!(

@@ -68,11 +68,22 @@ fn entity(kind: ResourceKind, name: &str) -> String {
     format!("{}/{name}", kind.collection())
 }
 
-fn scope(kind: ResourceKind) -> Scope {
-    if kind == ResourceKind::Api {
-        Scope::Routes
+/// What a created or updated resource can affect.
+fn scope(kind: ResourceKind, name: &str) -> Scope<'_> {
+    match kind {
+        ResourceKind::Api => Scope::Routes,
+        ResourceKind::Consumer => Scope::Consumer(name),
+        _ => Scope::Catalog,
+    }
+}
+
+/// What a deletion can leave dangling: nothing refers to a consumer; anything else may be
+/// referred to by consumers.
+fn deletion_scope(kind: ResourceKind) -> Scope<'static> {
+    if kind == ResourceKind::Consumer {
+        Scope::Catalog
     } else {
-        Scope::Registry
+        Scope::Everything
     }
 }
 
@@ -141,7 +152,7 @@ async fn create(
     let spec = kind.normalize(&spec)?;
     let record = change(&app, actor, move |tx| {
         let record = resources::insert(tx, kind.collection(), &name, &spec)?;
-        accept(tx, scope(kind), false)?;
+        accept(tx, scope(kind, &name), false)?;
         let after = representation(&record);
         tx.audit(
             &format!("{}.create", kind.singular()),
@@ -186,7 +197,7 @@ async fn update(
             .ok_or_else(|| ApiError::not_found(format!("{} `{name}`", kind.singular())))?;
         check_if_match(&headers, current.etag)?;
         let record = resources::replace(tx, kind.collection(), &current, &spec)?;
-        accept(tx, scope(kind), false)?;
+        accept(tx, scope(kind, &name), false)?;
         tx.audit(
             &format!("{}.update", kind.singular()),
             &entity(kind, &name),
@@ -216,7 +227,7 @@ async fn remove(
             .ok_or_else(|| ApiError::not_found(format!("{} `{name}`", kind.singular())))?;
         check_if_match(&headers, current.etag)?;
         resources::delete(tx, kind.collection(), &name)?;
-        accept(tx, scope(kind), true)?;
+        accept(tx, deletion_scope(kind), true)?;
         tx.audit(
             &format!("{}.delete", kind.singular()),
             &entity(kind, &name),

@@ -67,7 +67,7 @@ fn edit(
     let mut spec = current.spec.clone();
     spec["subscriptions"] = json!(list);
     let record = resources::replace(tx, "consumers", &current, &spec)?;
-    accept(tx, Scope::Registry, false)?;
+    accept(tx, Scope::Consumer(consumer), false)?;
     tx.audit(
         action,
         &format!("consumers/{consumer}/subscriptions/{api}"),

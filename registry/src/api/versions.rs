@@ -111,7 +111,7 @@ async fn create(
         let at = entity(&api, &draft.version);
         tx.audit("version.create", &at, None, Some(&draft.to_json(false)))?;
         if !submission.publish {
-            accept(tx, Scope::Registry, false)?;
+            accept(tx, Scope::Catalog, false)?;
             return Ok((draft.to_json(false), 1, location));
         }
         let published = governance::publish(&tx.sql, &spec, draft.clone(), &existing, rules)?;
@@ -166,7 +166,7 @@ async fn update(
         next.created_at.clone_from(&current.created_at);
         next.etag = current.etag;
         next.etag = versions::update(tx, &next)?;
-        accept(tx, Scope::Registry, false)?;
+        accept(tx, Scope::Catalog, false)?;
         tx.audit(
             "version.update",
             &entity(&api, &version),

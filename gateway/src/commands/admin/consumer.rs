@@ -5,10 +5,11 @@
 //! subscriptions; `subscribe ID API` and `unsubscribe ID API` are
 //! `PUT|DELETE /consumers/{id}/subscriptions/{api}`.
 
+use canongate_policy::consumers::ConsumerConfig;
 use clap::Subcommand;
 
 use super::client::Client;
-use super::named::{self, Column, Kind, NamedCommand};
+use super::named::{self, Column, Kind, NamedCommand, normalized};
 use super::{Done, Failure, Remote, cell};
 
 /// The consumer commands.
@@ -54,6 +55,7 @@ const CONSUMERS: Kind = Kind {
             cell: |item| cell(item.pointer("/spec/subscriptions")),
         },
     ],
+    normalize: normalized::<ConsumerConfig>,
 };
 
 impl ConsumerCommand {

@@ -6,11 +6,15 @@
 //! so its output is a valid file for `apply`. `apply` reads the spec file (YAML or JSON), then
 //! `GET`s the resource: when it exists and its spec differs, `PUT {"name", "spec"}` with the
 //! `If-Match` of that read (a change made in between is refused with 412, never overwritten);
-//! when it is equal nothing is written; when it is not found, `POST {"name", "spec"}`.
+//! when it is equal nothing is written; when it is not found, `POST {"name", "spec"}`. The
+//! control plane stores specs with their defaults filled in, so the file's spec is compared in
+//! that form ([`Kind::normalize`]).
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::client::Client;
@@ -71,6 +75,15 @@ pub(super) struct Kind {
     pub noun: &'static str,
     /// The columns of `list` after the name.
     pub columns: &'static [Column],
+    /// A spec as the control plane stores it (see [`normalized`]).
+    pub normalize: fn(&Value) -> Option<Value>,
+}
+
+/// `spec` decoded as `T` and re-encoded with `T`'s defaults filled in, as the control plane
+/// stores it; `None` when it does not decode (the control plane refuses it, naming the field).
+pub(super) fn normalized<T: DeserializeOwned + Serialize>(spec: &Value) -> Option<Value> {
+    let typed: T = serde_json::from_value(spec.clone()).ok()?;
+    serde_json::to_value(typed).ok()
 }
 
 /// A column of a `list` table.
@@ -112,8 +125,11 @@ pub(super) fn run(client: &Client, kind: &Kind, command: &NamedCommand) -> Resul
 
 fn apply(client: &Client, kind: &Kind, name: &str, spec: &Value) -> Result<Done, Failure> {
     let body = json!({"name": name, "spec": spec});
+    let stored = (kind.normalize)(spec);
     let (done, reply) = match client.get(&[kind.path, name]) {
-        Ok(current) if current.body.get("spec") == Some(spec) => ("unchanged", current),
+        Ok(current) if stored.is_some() && current.body.get("spec") == stored.as_ref() => {
+            ("unchanged", current)
+        }
         Ok(current) => {
             let path = [kind.path, name];
             let reply = client.put(&path, Some(&body), current.etag.as_deref())?;
@@ -169,7 +185,26 @@ mod tests {
             header: "OWNER",
             cell: |item| cell(item.pointer("/spec/owner")),
         }],
+        normalize: normalized::<Thing>,
     };
+
+    #[derive(serde::Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    struct Thing {
+        owner: String,
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+
+    #[test]
+    fn specs_are_compared_with_their_defaults() {
+        assert_eq!(
+            (THINGS.normalize)(&json!({"owner": "commerce"})),
+            Some(json!({"owner": "commerce", "tags": []}))
+        );
+        assert_eq!((THINGS.normalize)(&json!({"owner": 1})), None);
+        assert_eq!((THINGS.normalize)(&json!({"owner": "a", "x": 1})), None);
+    }
 
     #[test]
     fn lists_names_and_columns() {

@@ -1,10 +1,11 @@
 //! `canongate tier list|show|apply|delete`: SLA tiers on the control plane, with
 //! [`super::named`]'s commands and a list of rate, burst, quota, concurrency and priority.
 
+use canongate_policy::throttle::TierConfig;
 use serde_json::Value;
 
 use super::client::Client;
-use super::named::{self, Column, Kind, NamedCommand};
+use super::named::{self, Column, Kind, NamedCommand, normalized};
 use super::{Done, Failure, cell};
 
 const TIERS: Kind = Kind {
@@ -32,6 +33,7 @@ const TIERS: Kind = Kind {
             cell: |item| cell(item.pointer("/spec/priority")),
         },
     ],
+    normalize: normalized::<TierConfig>,
 };
 
 /// Runs `command` against the control plane.
