@@ -220,3 +220,43 @@ impl ControlPlaneConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deployment_example_reads() {
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/control-plane.example.yaml");
+        let config = ControlPlaneConfig::load(&example).unwrap();
+        assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 9080)));
+        assert_eq!(config.lifecycle.min_sunset_notice_days, 90);
+        assert_eq!(config.limits.max_wait, Duration::from_secs(60));
+        assert!(config.admin_issuer.is_some());
+    }
+
+    #[test]
+    fn shape_errors_name_the_file_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cp.yaml");
+        std::fs::write(
+            &file,
+            "listen: 127.0.0.1:1\nlimits:\n  max_wait: 10s\n  colour: red\n",
+        )
+        .unwrap();
+        let message = ControlPlaneConfig::load(&file).unwrap_err().to_string();
+        assert!(message.contains("cp.yaml:4:"), "{message}");
+        assert!(message.contains("colour"), "{message}");
+    }
+
+    #[test]
+    fn the_admin_issuer_takes_inline_keys_only() {
+        let config: ControlPlaneConfig = serde_norway::from_str(
+            "admin_issuer:\n  issuer: https://idp/\n  jwks: {url: 'https://idp/jwks', algorithms: [ES256]}\n",
+        )
+        .unwrap();
+        let message = config.admin_authenticator().unwrap_err().to_string();
+        assert!(message.contains("admin_issuer.jwks"), "{message}");
+    }
+}

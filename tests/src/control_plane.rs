@@ -42,7 +42,14 @@ pub struct ControlPlane {
 impl ControlPlane {
     /// A control plane on a fresh data directory, once it answers `/healthz`.
     pub fn start() -> Self {
+        Self::start_seeded(|_| ())
+    }
+
+    /// A control plane on a data directory `seed` fills first (given its path), once it answers
+    /// `/healthz`.
+    pub fn start_seeded(seed: impl FnOnce(&Path)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        seed(&dir.path().join("registry"));
         let key = SigningKey::generate(Algorithm::ES256).expect("admin key");
         let settings = dir.path().join("control-plane.yaml");
         let document = json!({
@@ -134,6 +141,11 @@ impl ControlPlane {
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
+    }
+
+    /// Its process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Everything it logged since its last start.

@@ -11,6 +11,7 @@ pub mod gateway;
 pub mod issuer;
 pub mod mock;
 pub mod raw;
+pub mod scale;
 pub mod tokens;
 
 use std::net::{SocketAddr, TcpListener};

@@ -220,11 +220,18 @@ fn documented_paths_answer_405_to_undocumented_methods_and_unknown_paths_404() {
     expect_problem(response, 404, "not-found");
 }
 
+/// A request: method, path under `/api/v1`, JSON body.
+type Request<'a> = (Method, &'a str, Option<Value>);
+
+/// A change to make: the operation it exercises, the role making it, the request, and the audit
+/// action and entity it must leave.
+type Step<'a> = (&'a str, &'a str, Request<'a>, &'a str, &'a str);
+
 /// Sends a change as `role` with its own request id; returns the id.
 fn change(
     control_plane: &ControlPlane,
     role: &str,
-    (method, path, body): (Method, &str, Option<Value>),
+    (method, path, body): Request<'_>,
 ) -> String {
     let request_id = format!(
         "audit-{}",
@@ -255,7 +262,7 @@ fn every_mutating_operation_is_audited_with_actor_role_entity_and_request_id() {
     let control_plane = seeded();
     let document = document(&control_plane);
     let stock = contract("stock", "2.0.0", true);
-    let steps: Vec<(&str, &str, (Method, &str, Option<Value>), &str, &str)> = vec![
+    let steps: Vec<Step<'_>> = vec![
         (
             "createTeam",
             "architect",

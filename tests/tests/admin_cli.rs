@@ -376,8 +376,16 @@ fn tiers_are_applied_listed_shown_and_deleted() {
         "unchanged tier gold\n",
         "re-applying the same file"
     );
-    let updates = control_plane.admin(Method::GET, "/audit?entity=tiers/gold&action=tier.update", None);
-    assert_eq!(updates["items"].as_array().map(Vec::len), Some(1), "{updates}");
+    let updates = control_plane.admin(
+        Method::GET,
+        "/audit?entity=tiers/gold&action=tier.update",
+        None,
+    );
+    assert_eq!(
+        updates["items"].as_array().map(Vec::len),
+        Some(1),
+        "{updates}"
+    );
 
     let shown = security.succeeds(&["tier", "show", "gold"]);
     assert!(shown.starts_with("# tier gold\n"), "{shown}");
