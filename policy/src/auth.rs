@@ -42,6 +42,11 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
+/// SHA-256 of `bytes` (contract digests, for the compiler's cache).
+pub(crate) fn sha256_of(bytes: &[u8]) -> [u8; 32] {
+    sha256(bytes)
+}
+
 /// The SHA-256 digest under which an API key is stored in the document.
 pub fn api_key_digest(key: &[u8]) -> [u8; 32] {
     sha256(key)

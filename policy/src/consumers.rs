@@ -111,9 +111,9 @@ pub struct Names<'a> {
 
 impl Consumers {
     /// Compiles the document's consumers, reporting problems as `(location, message)`.
-    pub fn compile(
+    pub fn compile<'a>(
         consumers: &IndexMap<String, ConsumerConfig>,
-        names: &Names<'_>,
+        names: &Names<'a>,
         limiter_keys: &StableKeys,
         report: &mut impl FnMut(String, String),
     ) -> Self {
@@ -121,6 +121,19 @@ impl Consumers {
             by_subject: vec![HashMap::new(); names.issuers.len()],
             ..Self::default()
         };
+        // Name -> index, so a hundred thousand consumers of a thousand APIs resolve in hash
+        // lookups rather than scans.
+        let index_of = |list: &[&'a str]| -> HashMap<&'a str, usize> {
+            list.iter()
+                .enumerate()
+                .map(|(index, name)| (*name, index))
+                .collect()
+        };
+        let (issuer_index, tier_index, api_index) = (
+            index_of(names.issuers),
+            index_of(names.tiers),
+            index_of(names.apis),
+        );
         for (id, consumer) in consumers {
             let at = format!("consumers.{id}");
             if !crate::snapshot::is_name(id) {
@@ -136,7 +149,7 @@ impl Consumers {
                 );
             }
             let index = compiled.list.len() as ConsumerIndex;
-            let tier = names.tiers.iter().position(|name| *name == consumer.tier);
+            let tier = tier_index.get(consumer.tier.as_str()).copied();
             if tier.is_none() {
                 report(
                     format!("{at}.tier"),
@@ -149,8 +162,8 @@ impl Consumers {
             }
             let mut subscriptions = Vec::new();
             for (position, api) in consumer.subscriptions.iter().enumerate() {
-                match names.apis.iter().position(|name| name == api) {
-                    Some(api) => subscriptions.push(api),
+                match api_index.get(api.as_str()) {
+                    Some(api) => subscriptions.push(*api),
                     None => report(
                         format!("{at}.subscriptions[{position}]"),
                         format!("unknown API `{api}` (known: {})", names.apis.join(", ")),
@@ -161,11 +174,7 @@ impl Consumers {
             subscriptions.dedup();
             for (position, identity) in consumer.credentials.jwt.iter().enumerate() {
                 let location = format!("{at}.credentials.jwt[{position}]");
-                let Some(issuer) = names
-                    .issuers
-                    .iter()
-                    .position(|name| *name == identity.issuer)
-                else {
+                let Some(&issuer) = issuer_index.get(identity.issuer.as_str()) else {
                     report(
                         format!("{location}.issuer"),
                         format!(

@@ -5,15 +5,13 @@
 //! in the document; a document with any problem yields no snapshot, so a running gateway keeps
 //! the one it has.
 
+mod contracts;
 mod deprecation;
 mod keys;
 mod systems;
 
 use std::borrow::Cow;
-use std::path::Path;
 use std::sync::Arc;
-
-use canongate_contracts::Contract;
 
 use crate::access::Access;
 use crate::auth::{self, Authenticator};
@@ -24,6 +22,7 @@ use crate::consumers::{Consumers, Names};
 use crate::routing::{OperationIndex, RouteError, Router, RouterBuilder};
 use crate::throttle::{Throttle, ThrottleClock};
 
+pub use contracts::ContractCache;
 pub use deprecation::DeprecationFields;
 pub use keys::StableKeys;
 pub use systems::{Endpoint, System, SystemIndex};
@@ -181,6 +180,8 @@ pub struct Snapshot {
     limiter_keys: (StableKeys, StableKeys),
     /// Fingerprints of the auth and throttle settings, to carry live state across reloads.
     fingerprints: (u64, u64),
+    /// The loaded contracts, reused by the next compilation when their text is unchanged.
+    contracts: ContractCache,
 }
 
 /// What a compilation may reuse or needs besides the document.
@@ -208,8 +209,13 @@ impl Snapshot {
         let mut report = |location: String, message: String| {
             problems.push(Diagnostic { location, message });
         };
-        let mut fingerprint = Fingerprint::default();
-        fingerprint.add(serde_json::to_string(config).unwrap_or_default().as_bytes());
+        // Only a document without a revision label needs its fingerprint.
+        let mut fingerprint = config.revision.is_none().then(|| {
+            let mut fingerprint = Fingerprint::default();
+            fingerprint.add(serde_json::to_string(config).unwrap_or_default().as_bytes());
+            fingerprint
+        });
+        let mut contracts = contracts::Loader::new(context.previous.map(|p| &p.contracts));
 
         let systems = systems::compile(config, &mut report);
         let mut apis = Vec::new();
@@ -243,8 +249,14 @@ impl Snapshot {
             let mut slots = vec![None; api.versions.len()];
             for (index, version) in api.versions.iter().enumerate() {
                 let at = format!("{at}.versions[{index}]");
-                let contract = match load_contract(&config.base_dir, &version.contract, &at) {
-                    Ok(contract) => contract,
+                let name = contract_name(&version.contract, &at);
+                let contract = match contracts.load(&config.base_dir, &version.contract, &name) {
+                    Ok((contract, digest)) => {
+                        if let Some(fingerprint) = fingerprint.as_mut() {
+                            fingerprint.add(&digest);
+                        }
+                        contract
+                    }
                     Err(messages) => {
                         for message in messages {
                             report(format!("{at}.contract"), message);
@@ -252,7 +264,6 @@ impl Snapshot {
                         continue;
                     }
                 };
-                fingerprint.add(contract.document.to_string().as_bytes());
                 let label = format!("v{}", contract.major);
                 if versions
                     .iter()
@@ -427,10 +438,10 @@ impl Snapshot {
             });
         }
         Ok(Snapshot {
-            revision: config
-                .revision
-                .clone()
-                .unwrap_or_else(|| fingerprint.revision()),
+            revision: match (&config.revision, fingerprint) {
+                (Some(revision), _) => revision.clone(),
+                (None, fingerprint) => fingerprint.unwrap_or_default().revision(),
+            },
             listeners: config.listeners.clone(),
             http: config.http,
             systems: systems.into_vec(),
@@ -442,6 +453,7 @@ impl Snapshot {
             consumers,
             limiter_keys: (consumer_keys, api_keys),
             fingerprints,
+            contracts: contracts.finish(),
         })
     }
 
@@ -485,20 +497,6 @@ fn default_major(policy: DefaultVersion, versions: &[ApiVersion]) -> Result<Opti
 
 /// Loads a version's contract from its file (relative to `base_dir`) or from the document; `at`,
 /// the version's place in the document, names an inline contract that has no origin.
-fn load_contract(
-    base_dir: &Path,
-    source: &ContractSource,
-    at: &str,
-) -> Result<Contract, Vec<String>> {
-    let loaded = match source {
-        ContractSource::File(file) => canongate_contracts::load_file(&base_dir.join(file)),
-        ContractSource::Inline { text, .. } => {
-            canongate_contracts::load_bytes(&contract_name(source, at), text.as_bytes())
-        }
-    };
-    loaded.map_err(|error| error.problems.iter().map(ToString::to_string).collect())
-}
-
 /// How messages name a version's contract: its file as written, or an inline contract's origin
 /// (`at`, the version's place in the document, when it has none).
 fn contract_name<'a>(source: &'a ContractSource, at: &'a str) -> Cow<'a, str> {

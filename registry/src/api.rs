@@ -32,7 +32,7 @@ use crate::governance::Rules;
 use crate::problem::{ApiError, Kind, PROBLEM_JSON};
 use crate::store::{Actor, Store, Tx};
 
-pub use snapshot::GatewaySeen;
+pub use snapshot::{GatewaySeen, prebuild};
 
 /// Settings of the admin API.
 #[derive(Debug, Clone, Copy)]

@@ -189,11 +189,61 @@ impl State {
     }
 }
 
-/// The gateway document of the stored state at `revision`.
-pub fn build(sql: &Connection, revision: u64) -> Result<GatewayConfig, ApiError> {
-    let state = State::read(sql, Scope::Everything)?;
+/// The gateway document of the stored state at `revision`, as JSON, built for speed: the
+/// consumers — by far the largest part of a large registry — are spliced in from their stored
+/// text, which is already the document's form, instead of being decoded and encoded again; only a
+/// consumer subscribed to an API with nothing published is rewritten (without that API).
+pub fn build_json(sql: &Connection, revision: u64) -> Result<Vec<u8>, ApiError> {
+    let state = State::read(sql, Scope::Catalog)?;
     let published = versions::all_published(sql)?;
-    assemble(sql, &state, revision, Some(&published))
+    let document = assemble(sql, &state, revision, Some(&published))?;
+    let mut out = serde_json::to_vec(&document).map_err(ApiError::internal)?;
+    // `consumers` is the document's last member.
+    let tail = br#""consumers":{}}"#;
+    if !out.ends_with(tail) {
+        return Err(ApiError::internal(
+            "the document does not end with its consumers",
+        ));
+    }
+    out.truncate(out.len() - 2);
+    let served: HashSet<&str> = document.apis.keys().map(String::as_str).collect();
+    let mut statement = sql.prepare_cached(
+        "SELECT name, spec FROM resources WHERE kind = 'consumers' ORDER BY name",
+    )?;
+    let mut rows = statement.query([])?;
+    let mut first = true;
+    while let Some(row) = rows.next()? {
+        let (name, spec): (String, String) = (row.get(0)?, row.get(1)?);
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, &name).map_err(ApiError::internal)?;
+        out.push(b':');
+        let subscribed: Subscribed = serde_json::from_str(&spec).map_err(ApiError::internal)?;
+        if subscribed
+            .subscriptions
+            .iter()
+            .all(|api| served.contains(api.as_str()))
+        {
+            out.extend_from_slice(spec.as_bytes());
+        } else {
+            let mut consumer: ConsumerConfig =
+                serde_json::from_str(&spec).map_err(ApiError::internal)?;
+            consumer
+                .subscriptions
+                .retain(|api| served.contains(api.as_str()));
+            serde_json::to_writer(&mut out, &consumer).map_err(ApiError::internal)?;
+        }
+    }
+    out.extend_from_slice(b"}}");
+    Ok(out)
+}
+
+/// The subscriptions of a stored consumer, read without decoding the rest.
+#[derive(serde::Deserialize)]
+struct Subscribed {
+    #[serde(default)]
+    subscriptions: Vec<String>,
 }
 
 fn assemble(
@@ -304,4 +354,77 @@ pub fn check(sql: &Connection, scope: Scope<'_>) -> Result<Vec<FieldError>, ApiE
             .map(|problem| FieldError::new(problem.location, problem.message))
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::governance::{self, Backend, Submission};
+    use crate::store::{Actor, Store};
+
+    const CONTRACT: &str = "openapi: 3.0.3\ninfo: {title: stock, version: 1.0.0}\nx-canongate: {domain: stock, owner-team: t, system-of-record: erp}\npaths:\n  /items:\n    get:\n      operationId: listItems\n      security: []\n      responses:\n        '200': {description: ok}\n";
+
+    #[test]
+    fn the_json_document_splices_consumers_and_drops_unserved_subscriptions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let actor = Actor {
+            subject: "t".into(),
+            role: "admin".into(),
+            request_id: "r".into(),
+        };
+        store
+            .write(&actor, |tx| {
+                let put = |kind: &str, name: &str, spec: serde_json::Value| {
+                    resources::insert(tx, kind, name, &spec).map(|_| ())
+                };
+                put("teams", "t", json!({"display_name": "T"}))?;
+                put(
+                    "systems",
+                    "erp",
+                    json!({"connection": {"base_urls": ["http://127.0.0.1:1"]}}),
+                )?;
+                put(
+                    "domains",
+                    "stock",
+                    json!({"owner_team": "t", "system_of_record": "erp"}),
+                )?;
+                for api in ["stock", "later"] {
+                    put("apis", api, json!({"domain": "stock", "owner_team": "t"}))?;
+                }
+                put("tiers", "gold", json!({}))?;
+                for (name, subscriptions) in
+                    [("a", json!(["stock"])), ("b", json!(["later", "stock"]))]
+                {
+                    let spec = ResourceKind::Consumer.normalize(&json!({
+                        "name": name, "team": "t", "system": "erp", "tier": "gold",
+                        "subscriptions": subscriptions,
+                    }))?;
+                    put("consumers", name, spec)?;
+                }
+                let submission = Submission {
+                    contract: CONTRACT.into(),
+                    backend: Some(Backend {
+                        system: "erp".into(),
+                        path_prefix: "/erp".into(),
+                    }),
+                    publish: true,
+                };
+                let mut row = governance::draft("stock", &submission, None)?;
+                row.lifecycle = Lifecycle::Published;
+                versions::insert(tx, &row)
+            })
+            .unwrap();
+        let text = store.read(|sql| build_json(sql, 7)).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let document =
+            canongate_policy::config::parse("snapshot", &text, Default::default()).unwrap();
+        assert_eq!(document.revision.as_deref(), Some("7"));
+        assert_eq!(document.apis.keys().collect::<Vec<_>>(), ["stock"]);
+        assert_eq!(document.consumers["a"].subscriptions, ["stock"]);
+        assert_eq!(document.consumers["b"].subscriptions, ["stock"]);
+        assert!(Snapshot::compile(&document).is_ok());
+    }
 }

@@ -183,6 +183,21 @@ impl Store {
         read(&sql)
     }
 
+    /// Runs `read` on a connection of its own, for long reads (compiling the gateway document
+    /// of a large registry) that must not hold up the API's reads.
+    pub fn read_apart<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut connection = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let sql = connection.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        read(&sql)
+    }
+
     /// The current snapshot revision.
     pub fn revision(&self) -> Result<u64, ApiError> {
         self.read(revision_of)

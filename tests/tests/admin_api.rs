@@ -228,11 +228,7 @@ type Request<'a> = (Method, &'a str, Option<Value>);
 type Step<'a> = (&'a str, &'a str, Request<'a>, &'a str, &'a str);
 
 /// Sends a change as `role` with its own request id; returns the id.
-fn change(
-    control_plane: &ControlPlane,
-    role: &str,
-    (method, path, body): Request<'_>,
-) -> String {
+fn change(control_plane: &ControlPlane, role: &str, (method, path, body): Request<'_>) -> String {
     let request_id = format!(
         "audit-{}",
         path.replace('/', "_").replace('.', "-") + method.as_str()

@@ -41,27 +41,43 @@ pub fn load_file(path: &Path) -> Result<GatewayConfig, ConfigError> {
     parse(&path.display().to_string(), &text, base_dir)
 }
 
-/// Parses a gateway document from YAML text; `origin` names it in errors.
+/// Parses a gateway document from YAML text, or from JSON (a document starting with `{`, such as
+/// the control plane's snapshots), which is read by a JSON parser: many times faster and lighter
+/// on a large document; `origin` names it in errors.
 pub fn parse(origin: &str, text: &str, base_dir: PathBuf) -> Result<GatewayConfig, ConfigError> {
-    let deserializer = serde_norway::Deserializer::from_str(text);
-    let mut config: GatewayConfig =
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            let path = match error.path().to_string() {
-                p if p == "." => "(document)".to_owned(),
-                p => p,
-            };
+    let shape = |path: String, (line, column), message| ConfigError::Shape {
+        origin: origin.to_owned(),
+        line,
+        column,
+        path: match path {
+            p if p == "." => "(document)".to_owned(),
+            p => p,
+        },
+        message,
+    };
+    let mut config: GatewayConfig = if text.trim_start().starts_with('{') {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
             let inner = error.into_inner();
-            let (line, column) = inner
+            let message = inner.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(index) => message[..index].to_owned(),
+                None => message,
+            };
+            shape(path, (inner.line(), inner.column()), message)
+        })?
+    } else {
+        let deserializer = serde_norway::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            let location = inner
                 .location()
                 .map_or((0, 0), |location| (location.line(), location.column()));
-            ConfigError::Shape {
-                origin: origin.to_owned(),
-                line,
-                column,
-                path,
-                message: strip_location_suffix(&inner.to_string()),
-            }
-        })?;
+            shape(path, location, strip_location_suffix(&inner.to_string()))
+        })?
+    };
     config.base_dir = base_dir;
     config.origin = origin.to_owned();
     Ok(config)
@@ -190,9 +206,31 @@ mod tests {
             "{json}"
         );
         assert!(json.contains(r#""contract":{"inline":"{}"}"#), "{json}");
-        let mut back: GatewayConfig = serde_json::from_str(&json).unwrap();
+        let mut back = parse("gw.json", &json, PathBuf::new()).unwrap();
         back.origin = config.origin.clone();
         assert_eq!(back, config);
+    }
+
+    #[test]
+    fn json_documents_are_read_with_located_errors() {
+        let error = parse(
+            "snapshot.json",
+            "{\"systems\": {},\n \"apis\": {\"a\": {\"versions\": [],\n   \"colour\": 1}}}",
+            PathBuf::new(),
+        )
+        .unwrap_err();
+        let ConfigError::Shape {
+            line,
+            path,
+            message,
+            ..
+        } = error
+        else {
+            panic!("{error}")
+        };
+        assert_eq!(line, 3);
+        assert_eq!(path, "apis.a.colour");
+        assert!(message.starts_with("unknown field `colour`"), "{message}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{Caller, Params, Shared, read};
+use super::{Caller, Params, Shared};
 use crate::auth::Permission;
 use crate::problem::{ApiError, Kind};
 
@@ -122,16 +122,19 @@ async fn compiled(app: &Shared, revision: u64) -> Result<Arc<Compiled>, ApiError
     {
         return Ok(cached.clone());
     }
-    let built = read(app, |sql| {
-        let revision = crate::store::revision_of(sql)?;
-        let document = crate::document::build(sql, revision)?;
-        let body = serde_json::to_vec(&document).map_err(ApiError::internal)?;
-        Ok(Compiled {
-            revision,
-            body: Bytes::from(body),
+    let store_app = app.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        store_app.store.read_apart(|sql| {
+            let revision = crate::store::revision_of(sql)?;
+            let body = crate::document::build_json(sql, revision)?;
+            Ok(Compiled {
+                revision,
+                body: Bytes::from(body),
+            })
         })
     })
-    .await?;
+    .await
+    .map_err(ApiError::internal)??;
     let built = Arc::new(built);
     let mut cache = lock(&app.snapshot);
     if cache
@@ -141,6 +144,22 @@ async fn compiled(app: &Shared, revision: u64) -> Result<Arc<Compiled>, ApiError
         *cache = Some(built.clone());
     }
     Ok(built)
+}
+
+/// Builds the document of every new revision as soon as it is committed, so the gateways'
+/// long polls, woken by the same commit, find it built (or being built) rather than each
+/// waiting on its own build. Runs for the life of the server.
+pub async fn prebuild(app: Shared) {
+    let mut revisions = app.revision.subscribe();
+    loop {
+        let revision = *revisions.borrow_and_update();
+        if let Err(error) = compiled(&app, revision).await {
+            tracing::warn!(revision, detail = %error.detail, "cannot build the gateway document");
+        }
+        if revisions.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
