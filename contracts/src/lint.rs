@@ -86,6 +86,17 @@ pub struct Finding {
     pub message: String,
 }
 
+/// Where and why `instance` does not match the OpenAPI 3.0 `schema` (its `$ref`s resolved in
+/// `document`): the JSON pointer into the instance and the reason; `None` when it matches.
+/// `format` and `pattern` are not checked.
+pub fn instance_mismatch(
+    document: &serde_json::Value,
+    schema: &serde_json::Value,
+    instance: &serde_json::Value,
+) -> Option<(String, String)> {
+    instance::mismatch(document, schema, instance).map(|mismatch| (mismatch.at, mismatch.message))
+}
+
 /// The findings for one contract, ordered by line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LintReport {

@@ -9,8 +9,8 @@
 //!
 //! * `200`: the body is the gateway document as JSON (self-contained), its `ETag` the quoted
 //!   revision. The body is written to `{state-dir}/snapshot.candidate.json` and applied like a
-//!   reloaded file ([`Reloader::apply`]); once it serves, it durably replaces
-//!   `{state-dir}/last-known-good.json` ([`write_durably`]). The next poll starts at once.
+//!   reloaded file ([`Reloader::apply`]); once it serves, the candidate is synced and renamed
+//!   over `{state-dir}/last-known-good.json`. The next poll starts at once.
 //! * `304`: nothing newer within `wait`; the next poll starts at once.
 //! * anything else (connection refused, timeout, `5xx`, `401`/`403`): a warning with the status
 //!   and the problem's `detail`, then a pause of 1 s doubling to 30 s (with jitter) while the
@@ -246,14 +246,14 @@ impl Follower {
         let cause = match fetched {
             Ok(Answer::Document { revision, body }) => {
                 self.contact.update(None);
-                match self
-                    .write_candidate(&body)
-                    .map_err(|error| error.to_string())
-                    .and_then(|()| {
-                        runtime::load(&self.candidate, clock, None).map_err(|e| e.to_string())
-                    }) {
+                let written = self.write_candidate(&body);
+                // The document is read back from the file; the body would only add to the peak.
+                drop(body);
+                match written.map_err(|error| error.to_string()).and_then(|()| {
+                    runtime::load(&self.candidate, clock, None).map_err(|e| e.to_string())
+                }) {
                     Ok(runtime) => {
-                        self.save_last_known_good(&body);
+                        self.promote_candidate();
                         tracing::info!(%revision, control_plane = %self.contact.url, "starting from the control plane's revision");
                         self.running = Some(revision);
                         return Ok(runtime);
@@ -359,14 +359,17 @@ impl Follower {
             tracing::debug!(%revision, retry_in = ?pause, "the control plane answered a revision already tried; waiting for a newer one");
             return Some(pause);
         }
-        if let Err(error) = self.write_candidate(&body) {
+        let written = self.write_candidate(&body);
+        // The document is read back from the file; the body would only add to the peak.
+        drop(body);
+        if let Err(error) = written {
             let pause = self.backoff.failure();
             tracing::error!(%error, retry_in = ?pause, "cannot apply the control plane's revision {revision}");
             return Some(pause);
         }
         match reloader.apply(&self.candidate) {
             Ok(_) => {
-                self.save_last_known_good(&body);
+                self.promote_candidate();
                 self.running = Some(revision);
                 self.refused = None;
                 self.backoff.reset();
@@ -444,10 +447,11 @@ impl Follower {
         })
     }
 
-    /// Keeps a serving document as the last-known-good one; a failure only costs the next
-    /// start without the control plane, so it is logged.
-    fn save_last_known_good(&self, body: &[u8]) {
-        if let Err(error) = write_durably(&self.last_known_good, body) {
+    /// Makes the candidate, now serving, the last-known-good document (synced, renamed into
+    /// place, directory synced); a failure only costs the next start without the control plane,
+    /// so it is logged.
+    fn promote_candidate(&self) {
+        if let Err(error) = promote(&self.candidate, &self.last_known_good) {
             tracing::warn!(
                 path = %self.last_known_good.display(),
                 %error,
@@ -534,6 +538,18 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temporary);
     }
     written
+}
+
+/// Durably replaces `target` by the file `source`: `source` synced, renamed over `target`, the
+/// directory synced.
+fn promote(source: &Path, target: &Path) -> std::io::Result<()> {
+    std::fs::File::open(source)?.sync_all()?;
+    std::fs::rename(source, target)?;
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Pauses after failures: 1 s doubling to 30 s, each drawn between half and all of it so that

@@ -16,7 +16,7 @@ use crate::snapshot::StableKeys;
 pub type ConsumerIndex = u32;
 
 /// A consumer in the gateway document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsumerConfig {
     /// Human-readable name.
@@ -39,7 +39,7 @@ pub struct ConsumerConfig {
 }
 
 /// A consumer's credentials.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Hash, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsConfig {
     /// JWT identities: the consumer claim's value as issued by a configured issuer.
@@ -51,7 +51,7 @@ pub struct CredentialsConfig {
 }
 
 /// One JWT identity of a consumer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwtIdentity {
     /// Name of the issuer in `issuers`.

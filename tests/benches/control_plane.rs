@@ -23,7 +23,9 @@ fn compile(c: &mut Criterion) {
             .expect("document")
     };
     let mut group = c.benchmark_group("issue-scale");
-    group.sample_size(10).measurement_time(Duration::from_secs(40));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(40));
     group.bench_function("control-plane/build-json", |b| b.iter(|| build().len()));
     let text = String::from_utf8(build()).expect("utf-8");
     let parse = || canongate_policy::config::parse("snapshot", &text, Default::default());

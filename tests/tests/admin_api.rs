@@ -122,6 +122,27 @@ fn documents_status(operation: &Value, status: u16) -> bool {
     operation["responses"].get(status.to_string()).is_some()
 }
 
+/// Checks `body` against the JSON schema the document gives for `status`.
+fn expect_documented_body(document: &Value, operation: &Value, status: u16, body: &Value) {
+    let id = &operation["operationId"];
+    let response = &operation["responses"][status.to_string()];
+    let response = match response["$ref"].as_str() {
+        Some(reference) => {
+            canongate_contracts::pointer::resolve(document, reference.trim_start_matches('#'))
+                .expect("the response reference resolves")
+        }
+        None => response,
+    };
+    let Some(schema) = response["content"]["application/json"].get("schema") else {
+        return;
+    };
+    if let Some((at, message)) =
+        canongate_contracts::lint::instance_mismatch(document, schema, body)
+    {
+        panic!("{id} {status}: the body breaks its documented schema at `{at}`: {message}\n{body}");
+    }
+}
+
 #[test]
 fn every_documented_operation_refuses_missing_expired_and_wrong_role_tokens() {
     let control_plane = seeded();
@@ -163,11 +184,12 @@ fn every_documented_operation_refuses_missing_expired_and_wrong_role_tokens() {
                 if *method == Method::GET {
                     let response = send(Some(&token));
                     let status = response.status().as_u16();
+                    let body: Value = response.json().unwrap_or_default();
                     assert!(
-                        response.status().is_success() && documents_status(operation, status),
-                        "{id} as {role}: {status} {}",
-                        response.text().unwrap_or_default()
+                        (200..300).contains(&status) && documents_status(operation, status),
+                        "{id} as {role}: {status} {body}"
                     );
+                    expect_documented_body(&document, operation, status, &body);
                 }
                 continue;
             }

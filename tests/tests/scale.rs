@@ -59,6 +59,9 @@ fn reads_per_second(server: u32, url: &str, token: &str) -> Option<f64> {
         .and_then(|rate| rate.trim().parse().ok())
 }
 
+/// Publishes measured, each a new minor version of one API.
+const PUBLISHES: usize = 40;
+
 #[test]
 #[ignore = "benchmark: run in release, see BENCHMARKS.md"]
 fn control_plane_at_issue_scale() {
@@ -105,7 +108,7 @@ fn control_plane_at_issue_scale() {
     // Publish -> served, twenty times.
     let api = api_name(0);
     let mut latencies = Vec::new();
-    for minor in 1..=20 {
+    for minor in 1..=PUBLISHES {
         let body = json!({"contract": contract(&api, &format!("1.{minor}.0"), scale.operations, minor), "publish": true});
         let started = Instant::now();
         control_plane.admin(Method::POST, &format!("/apis/{api}/versions"), Some(&body));
@@ -119,6 +122,12 @@ fn control_plane_at_issue_scale() {
             },
         );
         latencies.push(started.elapsed());
+        if minor % 5 == 0 {
+            let (peak, resident) = memory(gateway.pid());
+            eprintln!(
+                "gateway after {minor} publishes: VmHWM {peak:.1} MiB, VmRSS {resident:.1} MiB"
+            );
+        }
     }
     let (p50, p99) = (
         percentile(&mut latencies, 50),
@@ -128,8 +137,6 @@ fn control_plane_at_issue_scale() {
         "publish -> served: p50 {p50:?}, p99 {p99:?} over {} publishes",
         latencies.len()
     );
-    let (peak, resident) = memory(gateway.pid());
-    eprintln!("gateway after the publishes: VmHWM {peak:.1} MiB, VmRSS {resident:.1} MiB");
 
     let reader = control_plane.token(&["viewer"]);
     let read_url = format!("{}/api/v1/teams/scale", control_plane.base_url());

@@ -419,3 +419,31 @@ fn deprecation_metadata_becomes_response_fields() {
         "gw.yaml: apis.a.versions[0].deprecation: only a deprecated or retired version can carry `deprecation`; this one is published"
     );
 }
+
+#[test]
+fn a_reload_keeps_the_compiled_consumers_when_they_and_their_names_are_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    write_contract(dir.path(), "a.yaml", "1.0.0", &[("get", "/x", "getX")]);
+    let document = |tiers: &str, consumer_name: &str| {
+        format!(
+            "{SYSTEMS}apis:\n  a:\n    versions:\n      - {{contract: a.yaml, backend: {{system: erp}}}}\ntiers:\n{tiers}consumers:\n  web:\n    name: {consumer_name}\n    team: t\n    system: erp\n    tier: gold\n    subscriptions: [a]\n"
+        )
+    };
+    let parse = |text: &str| config::parse("gw.yaml", text, dir.path().to_path_buf()).unwrap();
+    let first = Snapshot::compile(&parse(&document("  gold: {}\n", "Web"))).unwrap();
+    let recompile = |text: &str| {
+        let context = CompileContext {
+            clock: None,
+            previous: Some(&first),
+        };
+        Snapshot::compile_with(&parse(text), &context).unwrap()
+    };
+    let same = recompile(&document("  gold: {priority: 2}\n", "Web"));
+    assert!(Arc::ptr_eq(&first.consumers, &same.consumers));
+    let renamed = recompile(&document("  gold: {}\n", "Web shop"));
+    assert!(!Arc::ptr_eq(&first.consumers, &renamed.consumers));
+    assert_eq!(renamed.consumers.get(0).name, "Web shop");
+    let more_tiers = recompile(&document("  bronze: {}\n  gold: {}\n", "Web"));
+    assert!(!Arc::ptr_eq(&first.consumers, &more_tiers.consumers));
+    assert_eq!(more_tiers.consumers.get(0).tier, 1);
+}
