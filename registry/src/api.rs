@@ -400,7 +400,7 @@ pub fn accept(
     scope: crate::document::Scope<'_>,
     conflict: bool,
 ) -> Result<(), ApiError> {
-    let errors = crate::document::check(&tx.sql, scope)?;
+    let errors = crate::document::check(tx, scope)?;
     if errors.is_empty() {
         return Ok(());
     }

@@ -28,8 +28,8 @@ use serde::de::DeserializeOwned;
 
 use crate::kinds::{ApiSpec, DomainSpec, ResourceKind, SystemSpec, decode};
 use crate::problem::{ApiError, FieldError};
-use crate::store::resources;
 use crate::store::versions::{self, VersionRow};
+use crate::store::{Tx, resources};
 
 /// How much of the document a change is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,7 +331,8 @@ fn served_apis(state: &State, published: &[VersionRow]) -> IndexMap<String, ApiC
 
 /// Everything wrong with the stored state as seen inside a change's transaction: dangling
 /// references, then (when there are none) what compiling the document reports.
-pub fn check(sql: &Connection, scope: Scope<'_>) -> Result<Vec<FieldError>, ApiError> {
+pub fn check(tx: &Tx<'_>, scope: Scope<'_>) -> Result<Vec<FieldError>, ApiError> {
+    let sql: &Connection = &tx.sql;
     let state = State::read(sql, scope)?;
     let bindings: Vec<(String, String, String)> = sql
         .prepare_cached("SELECT api, version, system FROM versions")?
@@ -346,7 +347,15 @@ pub fn check(sql: &Connection, scope: Scope<'_>) -> Result<Vec<FieldError>, ApiE
         Scope::Catalog | Scope::Consumer(_) | Scope::Everything => None,
     };
     let document = assemble(sql, &state, 0, published.as_deref())?;
-    Ok(match Snapshot::compile(&document) {
+    // Only the routes are worth carrying to the next check: the other scopes compile no
+    // contract, and at most one consumer but for a deletion.
+    let compiled = match scope {
+        Scope::Routes => tx.compile_routes(&document),
+        Scope::Catalog | Scope::Consumer(_) | Scope::Everything => {
+            Snapshot::compile(&document).map(drop)
+        }
+    };
+    Ok(match compiled {
         Ok(_) => Vec::new(),
         Err(error) => error
             .problems

@@ -15,6 +15,8 @@ pub mod versions;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use canongate_policy::snapshot::CompileContext;
+use canongate_policy::{CompileError, GatewayConfig, Snapshot};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
@@ -68,6 +70,7 @@ pub struct Actor {
 pub struct Store {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    checked: Mutex<Option<Snapshot>>,
     path: PathBuf,
 }
 
@@ -77,11 +80,13 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// A change in progress: the open transaction and who makes it.
+/// A change in progress: the open transaction, who makes it, and the routes last compiled to
+/// check a change (whose contracts the next check reuses when unchanged).
 pub struct Tx<'c> {
     /// The transaction; dropped without commit on any error.
     pub sql: rusqlite::Transaction<'c>,
     actor: &'c Actor,
+    checked: &'c Mutex<Option<Snapshot>>,
 }
 
 impl Tx<'_> {
@@ -116,6 +121,20 @@ impl Tx<'_> {
     pub fn actor(&self) -> &Actor {
         self.actor
     }
+
+    /// Compiles `document` (the registry's routes) as a gateway would, starting from the last
+    /// one compiled so (unchanged contracts are reused, so checking a publish to a large
+    /// registry does not load every contract again).
+    pub fn compile_routes(&self, document: &GatewayConfig) -> Result<(), CompileError> {
+        let mut checked = lock(self.checked);
+        let context = CompileContext {
+            clock: None,
+            previous: checked.as_ref(),
+        };
+        let snapshot = Snapshot::compile_with(document, &context)?;
+        *checked = Some(snapshot);
+        Ok(())
+    }
 }
 
 impl Store {
@@ -144,6 +163,7 @@ impl Store {
         Ok(Store {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            checked: Mutex::new(None),
             path,
         })
     }
@@ -162,7 +182,11 @@ impl Store {
     ) -> Result<(T, u64), ApiError> {
         let mut connection = lock(&self.writer);
         let sql = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let tx = Tx { sql, actor };
+        let tx = Tx {
+            sql,
+            actor,
+            checked: &self.checked,
+        };
         let result = change(&tx)?;
         tx.sql.execute(
             "UPDATE meta SET value = value + 1 WHERE key = 'revision'",
@@ -231,10 +255,8 @@ fn configure(connection: &Connection) -> rusqlite::Result<()> {
     connection.busy_timeout(std::time::Duration::from_secs(5))
 }
 
-fn lock(connection: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    connection
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner())
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
 /// The snapshot revision as seen by `sql`.
