@@ -129,6 +129,17 @@ fn control_plane_at_issue_scale() {
             );
         }
     }
+    // The allocator returns freed memory to the system a while after it is freed (mimalloc's
+    // purge delay, 1 s by default), when it next runs: measure again after a pause and traffic.
+    std::thread::sleep(Duration::from_secs(3));
+    for _ in 0..200 {
+        anonymous_client()
+            .get(url("/api-999/v1/res-9/x"))
+            .send()
+            .expect("answer");
+    }
+    let (peak, resident) = memory(gateway.pid());
+    eprintln!("gateway settled after the publishes: VmHWM {peak:.1} MiB, VmRSS {resident:.1} MiB");
     let (p50, p99) = (
         percentile(&mut latencies, 50),
         percentile(&mut latencies, 99),
