@@ -59,6 +59,8 @@ pub struct App {
     pub revision: watch::Sender<u64>,
     /// The compiled document of the latest revision asked for.
     pub snapshot: Mutex<Option<Arc<snapshot::Compiled>>>,
+    /// Held while a document is being built.
+    pub building: tokio::sync::Mutex<()>,
     /// Gateways seen polling, by id.
     pub gateways: Mutex<HashMap<String, GatewaySeen>>,
     /// The admin API's OpenAPI document, as JSON.
@@ -154,13 +156,34 @@ async fn request_id(mut request: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes() == PROBLEM_JSON.as_bytes());
-    if is_problem {
+    if !is_problem && (response.status().is_client_error() || response.status().is_server_error()) {
+        response = as_problem(response).await;
+    }
+    if response.status().is_client_error() || response.status().is_server_error() {
         response = with_request_id(response, &id).await;
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
     response
+}
+
+/// An error answered by the layers under the handlers (the time limit, a path the router could
+/// not decode) as a problem of the kind its status means, its text as the detail.
+async fn as_problem(response: Response) -> Response {
+    let status = response.status();
+    let text = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+        .filter(|text| !text.trim().is_empty())
+        .unwrap_or_else(|| {
+            status
+                .canonical_reason()
+                .unwrap_or("the request failed")
+                .to_owned()
+        });
+    ApiError::new(Kind::for_status(status), text).into_response()
 }
 
 /// Writes `request_id` into a problem body.

@@ -91,6 +91,24 @@ impl Kind {
         }
     }
 
+    /// The kind an error status means, for errors raised under the handlers.
+    pub fn for_status(status: StatusCode) -> Kind {
+        match status.as_u16() {
+            400 => Self::InvalidRequest,
+            401 => Self::Unauthorized,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            409 => Self::Conflict,
+            412 => Self::PreconditionFailed,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            422 => Self::ValidationFailed,
+            408 | 503 | 504 => Self::Unavailable,
+            _ => Self::Internal,
+        }
+    }
+
     /// The stable slug of the `type` URN.
     pub fn slug(self) -> &'static str {
         match self {

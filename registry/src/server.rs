@@ -96,6 +96,7 @@ pub fn prepare(options: &Options) -> anyhow::Result<Prepared> {
         },
         revision: watch::Sender::new(revision),
         snapshot: Mutex::new(None),
+        building: tokio::sync::Mutex::new(()),
         gateways: Mutex::new(Default::default()),
         openapi: Bytes::from(serde_json::to_vec(&openapi)?),
     });

@@ -818,4 +818,10 @@ fn etags_pagination_limits_and_input_errors() {
         404,
         "not-found",
     );
+    // Errors of the layers under the handlers are problems too: a path that is not UTF-8.
+    expect_problem(
+        control_plane.send(Method::GET, "/teams/%FF", token, None),
+        400,
+        "invalid-request",
+    );
 }

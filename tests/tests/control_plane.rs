@@ -37,6 +37,12 @@ fn a_published_version_reaches_a_following_gateway_within_a_second() {
     assert_eq!(status_of(&gateway.url("/stock/v1/items")), 200);
     assert_eq!(status_of(&gateway.url("/stock/v2/items")), 404);
 
+    // A draft is stored, never routed: the publish below carries it in a later revision.
+    control_plane.admin(
+        Method::POST,
+        "/apis/stock/versions",
+        Some(&json!({"contract": contract("stock", "3.0.0", true)})),
+    );
     let started = Instant::now();
     let answer = control_plane.publish("stock", &contract("stock", "2.0.0", true));
     assert_eq!(answer["previous"], "1.0.0", "{answer}");
@@ -46,6 +52,11 @@ fn a_published_version_reaches_a_following_gateway_within_a_second() {
     let elapsed = started.elapsed();
     eprintln!("publish -> served in {elapsed:?}");
     assert_eq!(status_of(&gateway.url("/stock/v1/items")), 200, "v1 stays");
+    assert_eq!(
+        status_of(&gateway.url("/stock/v3/items")),
+        404,
+        "the draft is not routed"
+    );
 
     let gateways = control_plane.admin(Method::GET, "/gateways", None);
     let seen = &gateways["items"][0];

@@ -115,12 +115,21 @@ pub async fn get(
         .into_response())
 }
 
-/// The document of `revision` or newer, built once per revision.
+/// The document of `revision` or newer, built once per revision: one build at a time, and a
+/// caller arriving during a build waits for it and takes its result when it is new enough.
 async fn compiled(app: &Shared, revision: u64) -> Result<Arc<Compiled>, ApiError> {
-    if let Some(cached) = lock(&app.snapshot).as_ref()
-        && cached.revision >= revision
-    {
-        return Ok(cached.clone());
+    let cached = || {
+        lock(&app.snapshot)
+            .as_ref()
+            .filter(|cached| cached.revision >= revision)
+            .cloned()
+    };
+    if let Some(cached) = cached() {
+        return Ok(cached);
+    }
+    let _building = app.building.lock().await;
+    if let Some(cached) = cached() {
+        return Ok(cached);
     }
     let store_app = app.clone();
     let built = tokio::task::spawn_blocking(move || {
