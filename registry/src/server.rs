@@ -78,6 +78,16 @@ pub fn prepare(options: &Options) -> anyhow::Result<Prepared> {
             )
         })?;
     let issuer = options.config.admin_authenticator()?;
+    let routes = store.dry_run(|tx| {
+        crate::document::check(tx, crate::document::Scope::Routes).map(|problems| {
+            for problem in problems {
+                tracing::warn!(field = %problem.field, message = %problem.message, "the stored routes do not compile");
+            }
+        })
+    });
+    if let Err(error) = routes {
+        tracing::warn!(detail = %error.detail, "cannot compile the stored routes at start");
+    }
     let revision = store
         .revision()
         .map_err(|error| anyhow::anyhow!("{}", error.detail))?;

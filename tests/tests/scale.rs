@@ -140,6 +140,9 @@ fn control_plane_at_issue_scale() {
     }
     let (peak, resident) = memory(gateway.pid());
     eprintln!("gateway settled after the publishes: VmHWM {peak:.1} MiB, VmRSS {resident:.1} MiB");
+    let mut slowest = latencies.clone();
+    slowest.sort_unstable_by(|a, b| b.cmp(a));
+    eprintln!("slowest publishes: {:?}", &slowest[..3]);
     let (p50, p99) = (
         percentile(&mut latencies, 50),
         percentile(&mut latencies, 99),
