@@ -408,12 +408,22 @@ pub async fn change<T: Send + 'static>(
     change: impl FnOnce(&Tx<'_>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let store_app = app.clone();
-    let (result, revision) =
-        tokio::task::spawn_blocking(move || store_app.store.write(&actor, change))
-            .await
-            .map_err(ApiError::internal)??;
-    app.revision.send_replace(revision);
-    Ok(result)
+    tokio::task::spawn_blocking(move || {
+        let (result, revision) = store_app.store.write(&actor, change)?;
+        // Announced here, after the commit, whether or not the request is still awaited (a
+        // timed-out request's change is committed all the same); never backwards when two
+        // commits announce out of order.
+        store_app.revision.send_if_modified(|current| {
+            let newer = revision > *current;
+            if newer {
+                *current = revision;
+            }
+            newer
+        });
+        Ok(result)
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
 
 /// Refuses a change whose resulting state does not check (`scope`), listing every problem;

@@ -196,6 +196,11 @@ impl ControlPlaneConfig {
             return Ok(None);
         };
         let mut problems = Vec::new();
+        if issuer.audiences.is_empty() {
+            problems.push(
+                "admin_issuer.audiences: name the audience of admin tokens, so that tokens the issuer gives for other services are not accepted".to_owned(),
+            );
+        }
         if issuer.jwks.is_some() {
             problems.push(
                 "admin_issuer.jwks: the admin issuer takes inline keys (`keys:`) only".to_owned(),
@@ -253,7 +258,7 @@ mod tests {
     #[test]
     fn the_admin_issuer_takes_inline_keys_only() {
         let config: ControlPlaneConfig = serde_norway::from_str(
-            "admin_issuer:\n  issuer: https://idp/\n  jwks: {url: 'https://idp/jwks', algorithms: [ES256]}\n",
+            "admin_issuer:\n  issuer: https://idp/\n  audiences: [admin]\n  jwks: {url: 'https://idp/jwks', algorithms: [ES256]}\n",
         )
         .unwrap();
         let message = config.admin_authenticator().unwrap_err().to_string();

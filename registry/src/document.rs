@@ -23,7 +23,7 @@ use canongate_policy::config::{
 use canongate_policy::consumers::ConsumerConfig;
 use canongate_policy::{Snapshot, config::SystemConfig};
 use indexmap::IndexMap;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::de::DeserializeOwned;
 
 use crate::kinds::{ApiSpec, DomainSpec, ResourceKind, SystemSpec, decode};
@@ -329,6 +329,55 @@ fn served_apis(state: &State, published: &[VersionRow]) -> IndexMap<String, ApiC
     apis
 }
 
+/// The credentials of consumer `name` that another consumer already holds: the compile of a
+/// consumer's change sees only that consumer, so uniqueness is looked up in the store.
+fn taken_credentials(
+    sql: &Connection,
+    name: &str,
+    consumer: &ConsumerConfig,
+) -> Result<Vec<FieldError>, ApiError> {
+    let mut errors = Vec::new();
+    let mut by_subject = sql.prepare_cached(
+        "SELECT r.name FROM resources r, json_each(r.spec, '$.credentials.jwt') j
+         WHERE r.kind = 'consumers' AND r.name <> ?1
+           AND json_extract(j.value, '$.issuer') = ?2 AND json_extract(j.value, '$.subject') = ?3
+         LIMIT 1",
+    )?;
+    for (index, identity) in consumer.credentials.jwt.iter().enumerate() {
+        let holder: Option<String> = by_subject
+            .query_row(params![name, identity.issuer, identity.subject], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        if let Some(holder) = holder {
+            errors.push(FieldError::new(
+                format!("consumers.{name}.credentials.jwt[{index}]"),
+                format!(
+                    "subject `{}` of issuer `{}` already identifies consumer `{holder}`",
+                    identity.subject, identity.issuer
+                ),
+            ));
+        }
+    }
+    let mut by_key = sql.prepare_cached(
+        "SELECT r.name FROM resources r, json_each(r.spec, '$.credentials.api_key_sha256') k
+         WHERE r.kind = 'consumers' AND r.name <> ?1 AND k.value = ?2
+         LIMIT 1",
+    )?;
+    for (index, digest) in consumer.credentials.api_key_sha256.iter().enumerate() {
+        let holder: Option<String> = by_key
+            .query_row(params![name, digest], |row| row.get(0))
+            .optional()?;
+        if let Some(holder) = holder {
+            errors.push(FieldError::new(
+                format!("consumers.{name}.credentials.api_key_sha256[{index}]"),
+                format!("this API key already belongs to consumer `{holder}`"),
+            ));
+        }
+    }
+    Ok(errors)
+}
+
 /// Everything wrong with the stored state as seen inside a change's transaction: dangling
 /// references, then (when there are none) what compiling the document reports.
 pub fn check(tx: &Tx<'_>, scope: Scope<'_>) -> Result<Vec<FieldError>, ApiError> {
@@ -338,7 +387,12 @@ pub fn check(tx: &Tx<'_>, scope: Scope<'_>) -> Result<Vec<FieldError>, ApiError>
         .prepare_cached("SELECT api, version, system FROM versions")?
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
         .collect::<Result<_, _>>()?;
-    let dangling = state.dangling(&bindings);
+    let mut dangling = state.dangling(&bindings);
+    if let Scope::Consumer(name) = scope
+        && let Some(consumer) = state.consumers.get(name)
+    {
+        dangling.extend(taken_credentials(sql, name, consumer)?);
+    }
     if !dangling.is_empty() {
         return Ok(dangling);
     }

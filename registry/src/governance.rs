@@ -353,13 +353,16 @@ pub fn deprecate(
         None => Date::today(),
     };
     let sunset = date("/sunset", &request.sunset)?;
-    let earliest = deprecated_on.add_days(i64::from(rules.min_notice_days));
+    // Notice runs from when consumers can learn of it: a backdated deprecation gives none
+    // before today.
+    let announced = deprecated_on.max(Date::today());
+    let earliest = announced.add_days(i64::from(rules.min_notice_days));
     if sunset < earliest {
         return Err(ApiError::field(
             "/sunset",
             format!(
-                "{sunset} gives {} day(s) of notice after the deprecation on {deprecated_on}; at least {} are required (sunset on or after {earliest})",
-                sunset.days_since_epoch() - deprecated_on.days_since_epoch(),
+                "{sunset} gives {} day(s) of notice after {announced}; at least {} are required (sunset on or after {earliest})",
+                sunset.days_since_epoch() - announced.days_since_epoch(),
                 rules.min_notice_days
             ),
         ));

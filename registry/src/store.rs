@@ -117,6 +117,16 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// The ETag of what this change writes: the revision it will commit as, so an ETag is never
+    /// given twice — not even to a resource deleted and created again.
+    pub fn etag(&self) -> Result<i64, ApiError> {
+        Ok(self.sql.query_row(
+            "SELECT value + 1 FROM meta WHERE key = 'revision'",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
     /// The actor of the change.
     pub fn actor(&self) -> &Actor {
         self.actor

@@ -501,7 +501,7 @@ fn every_mutating_operation_is_audited_with_actor_role_entity_and_request_id() {
                 Method::POST,
                 "/apis/stock/versions/1.1.0/deprecate",
                 Some(
-                    json!({"sunset": "2020-06-01", "successor": "2.0.0", "deprecated_on": "2020-01-01"}),
+                    json!({"sunset": "2099-06-01", "successor": "2.0.0", "deprecated_on": "2099-01-01"}),
                 ),
             ),
             "version.deprecate",
@@ -513,9 +513,9 @@ fn every_mutating_operation_is_audited_with_actor_role_entity_and_request_id() {
             (
                 Method::POST,
                 "/apis/stock/versions/1.1.0/retire",
-                Some(json!({})),
+                Some(json!({"override": true, "reason": "replaced early"})),
             ),
-            "version.retire",
+            "version.retire-override",
             "apis/stock/versions/1.1.0",
         ),
         (
@@ -818,6 +818,45 @@ fn etags_pagination_limits_and_input_errors() {
         404,
         "not-found",
     );
+    // A credential another consumer holds is refused: the gateways could not tell them apart.
+    let copy = json!({"name": "copy", "spec": {"name": "Copy", "team": "x", "system": "sys-stock", "tier": "gold",
+        "credentials": {"jwt": [{"issuer": "idp", "subject": "web"}]}}});
+    let problem = expect_problem(
+        control_plane.send(Method::POST, "/consumers", Some(&security), Some(&copy)),
+        422,
+        "validation-failed",
+    );
+    assert_eq!(
+        problem["errors"][0]["field"], "consumers.copy.credentials.jwt[0]",
+        "{problem}"
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("`web`"),
+        "{problem}"
+    );
+    let keyed = |name: &str| {
+        json!({"name": name, "spec": {"name": name, "team": "x", "system": "sys-stock", "tier": "gold",
+            "credentials": {"api_key_sha256": ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]}}})
+    };
+    control_plane.admin(Method::POST, "/consumers", Some(&keyed("first")));
+    let problem = expect_problem(
+        control_plane.send(
+            Method::POST,
+            "/consumers",
+            Some(&security),
+            Some(&keyed("second")),
+        ),
+        422,
+        "validation-failed",
+    );
+    assert_eq!(
+        problem["errors"][0]["field"], "consumers.second.credentials.api_key_sha256[0]",
+        "{problem}"
+    );
+    // A long poll longer than the control plane allows is shortened, not refused.
+    let gateway = control_plane.token(&["gateway"]);
+    let snapshot = control_plane.send(Method::GET, "/snapshot?wait=999s", Some(&gateway), None);
+    assert_eq!(snapshot.status(), 200);
     // Errors of the layers under the handlers are problems too: a path that is not UTF-8.
     expect_problem(
         control_plane.send(Method::GET, "/teams/%FF", token, None),

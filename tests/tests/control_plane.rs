@@ -213,6 +213,17 @@ fn lifecycle_rules_guard_deprecation_and_retirement() {
         "{problem}"
     );
 
+    let problem = expect_problem(
+        deprecate(
+            json!({"sunset": "2000-06-01", "successor": "2.0.0", "deprecated_on": "2000-01-01"}),
+        ),
+        422,
+        "validation-failed",
+    );
+    assert_eq!(
+        problem["errors"][0]["field"], "/sunset",
+        "backdated: {problem}"
+    );
     let state = tempfile::tempdir().unwrap();
     let gateway = control_plane.gateway(state.path());
     let response = deprecate(

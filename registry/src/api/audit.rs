@@ -39,14 +39,18 @@ pub async fn list(
         let Some(value) = params.get(key) else {
             continue;
         };
-        if matches!(key, "since" | "until") && !is_timestamp(value) {
-            return Err(ApiError::new(
-                Kind::InvalidRequest,
-                format!(
-                    "query `{key}`: `{value}` is not an RFC 3339 UTC time (2026-11-26T20:00:00Z)"
-                ),
-            ));
-        }
+        let value = if matches!(key, "since" | "until") {
+            stored_form(value).ok_or_else(|| {
+                ApiError::new(
+                    Kind::InvalidRequest,
+                    format!(
+                        "query `{key}`: `{value}` is not an RFC 3339 UTC time (2026-11-26T20:00:00Z)"
+                    ),
+                )
+            })?
+        } else {
+            value.clone()
+        };
         clauses.push(clause.to_owned());
         values.push(Sql::Text(value.clone()));
         if key == "entity" {
@@ -93,11 +97,50 @@ pub async fn list(
     ))
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, which compares correctly with the stored times as text.
-fn is_timestamp(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    canongate_contracts::deprecation::Date::parse(text).is_some()
-        && bytes.len() >= 20
-        && bytes.get(10) == Some(&b'T')
-        && bytes.last() == Some(&b'Z')
+/// `YYYY-MM-DDTHH:MM:SS[.f…]Z` in the stored form (`.fff` milliseconds), so that comparing the
+/// text compares the times.
+fn stored_form(text: &str) -> Option<String> {
+    let stamp = text.strip_suffix(['Z', 'z'])?;
+    let (date_time, fraction) = stamp.split_once('.').unwrap_or((stamp, ""));
+    let (date, time) = date_time.split_once(['T', 't'])?;
+    canongate_contracts::deprecation::Date::parse(date).filter(|_| date.len() == 10)?;
+    let parts: Vec<&str> = time.split(':').collect();
+    let in_range = |part: &str, limit: u32| {
+        part.len() == 2 && part.parse::<u32>().is_ok_and(|value| value < limit)
+    };
+    let valid = parts.len() == 3
+        && in_range(parts[0], 24)
+        && in_range(parts[1], 60)
+        && in_range(parts[2], 61)
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    valid.then(|| format!("{date}T{time}.{fraction:0<3.3}Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_form;
+
+    #[test]
+    fn query_times_take_the_stored_form() {
+        assert_eq!(
+            stored_form("2026-11-26T20:00:00Z").as_deref(),
+            Some("2026-11-26T20:00:00.000Z")
+        );
+        assert_eq!(
+            stored_form("2026-11-26T20:00:00.5Z").as_deref(),
+            Some("2026-11-26T20:00:00.500Z")
+        );
+        assert_eq!(
+            stored_form("2026-11-26T20:00:00.123456Z").as_deref(),
+            Some("2026-11-26T20:00:00.123Z")
+        );
+        for bad in [
+            "yesterday",
+            "2026-11-26",
+            "2026-11-26T25:00:00Z",
+            "2026-11-26T20:00:00+01:00",
+        ] {
+            assert_eq!(stored_form(bad), None, "{bad}");
+        }
+    }
 }

@@ -105,14 +105,14 @@ async fn create(
     let (body, etag, location) = change(&app, actor, move |tx| {
         let spec = api_in(tx, &api)?;
         let existing = versions::of_api(&tx.sql, &api)?;
-        let draft = governance::draft(&api, &submission, existing.last())?;
-        versions::insert(tx, &draft)?;
+        let mut draft = governance::draft(&api, &submission, existing.last())?;
+        draft.etag = versions::insert(tx, &draft)?;
         let location = format!("/api/v1/apis/{api}/versions/{}", draft.version);
         let at = entity(&api, &draft.version);
         tx.audit("version.create", &at, None, Some(&draft.to_json(false)))?;
         if !submission.publish {
             accept(tx, Scope::Catalog, false)?;
-            return Ok((draft.to_json(false), 1, location));
+            return Ok((draft.to_json(false), draft.etag, location));
         }
         let published = governance::publish(&tx.sql, &spec, draft.clone(), &existing, rules)?;
         let etag = versions::update(tx, &published.row)?;

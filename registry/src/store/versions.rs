@@ -155,13 +155,14 @@ pub fn system_in_use(sql: &Connection, system: &str) -> Result<Option<String>, A
         .optional()?)
 }
 
-/// Stores a new version; 409 when it exists.
-pub fn insert(tx: &Tx<'_>, version: &VersionRow) -> Result<(), ApiError> {
+/// Stores a new version; returns its ETag; 409 when it exists.
+pub fn insert(tx: &Tx<'_>, version: &VersionRow) -> Result<i64, ApiError> {
+    let etag = tx.etag()?;
     let inserted = tx.sql.execute(
         "INSERT OR IGNORE INTO versions (api, version, major, lifecycle, contract, system,
              path_prefix, lint_errors, lint_warnings, deprecated_on, sunset, successor,
              published_at, created_at, updated_at, etag)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 1)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
         params![
             version.api,
             version.version,
@@ -177,6 +178,7 @@ pub fn insert(tx: &Tx<'_>, version: &VersionRow) -> Result<(), ApiError> {
             version.successor,
             version.published_at,
             now_rfc3339(),
+            etag,
         ],
     )?;
     if inserted == 0 {
@@ -185,15 +187,16 @@ pub fn insert(tx: &Tx<'_>, version: &VersionRow) -> Result<(), ApiError> {
             version.api, version.version
         )));
     }
-    Ok(())
+    Ok(etag)
 }
 
 /// Rewrites a stored version whose ETag is still `version.etag`; returns the new ETag.
 pub fn update(tx: &Tx<'_>, version: &VersionRow) -> Result<i64, ApiError> {
+    let etag = tx.etag()?;
     let updated = tx.sql.execute(
         "UPDATE versions SET lifecycle = ?1, contract = ?2, system = ?3, path_prefix = ?4,
              lint_errors = ?5, lint_warnings = ?6, deprecated_on = ?7, sunset = ?8,
-             successor = ?9, published_at = ?10, updated_at = ?11, etag = etag + 1
+             successor = ?9, published_at = ?10, updated_at = ?11, etag = ?15
          WHERE api = ?12 AND version = ?13 AND etag = ?14",
         params![
             version.lifecycle.as_str(),
@@ -210,6 +213,7 @@ pub fn update(tx: &Tx<'_>, version: &VersionRow) -> Result<i64, ApiError> {
             version.api,
             version.version,
             version.etag,
+            etag,
         ],
     )?;
     if updated == 0 {
@@ -218,7 +222,7 @@ pub fn update(tx: &Tx<'_>, version: &VersionRow) -> Result<i64, ApiError> {
             format!("{} {} changed meanwhile", version.api, version.version),
         ));
     }
-    Ok(version.etag + 1)
+    Ok(etag)
 }
 
 /// Deletes a stored version.
