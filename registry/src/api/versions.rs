@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::resources::existing;
 use super::{Caller, JsonBody, Params, Shared, accept, change, check_if_match, read, tagged};
-use crate::auth::{Permission, Role};
+use crate::auth::{Permission, Principal, Role};
 use crate::document::Scope;
 use crate::governance::{self, Deprecation, Retirement, Submission};
 use crate::kinds::{ApiSpec, ResourceKind, decode};
@@ -41,6 +41,14 @@ fn api_in(tx: &Tx<'_>, api: &str) -> Result<ApiSpec, ApiError> {
     let record = resources::get(&tx.sql, "apis", api)?
         .ok_or_else(|| ApiError::not_found(format!("api `{api}`")))?;
     decode(&record.spec, "").map_err(|error| ApiError::internal(error.message))
+}
+
+/// The API's spec inside a change, with the caller's owner permission checked against it again
+/// (the API's owner team may have changed since the request began).
+fn owned_in(tx: &Tx<'_>, api: &str, principal: &Principal) -> Result<ApiSpec, ApiError> {
+    let spec = api_in(tx, api)?;
+    principal.allow(Permission::Owner(&spec.owner_team))?;
+    Ok(spec)
 }
 
 fn version_in(tx: &Tx<'_>, api: &str, version: &str) -> Result<VersionRow, ApiError> {
@@ -102,8 +110,9 @@ async fn create(
         actor = caller.actor(Permission::Role(&Role::Architect))?;
     }
     let rules = app.rules;
+    let principal = caller.principal.clone();
     let (body, etag, location) = change(&app, actor, move |tx| {
-        let spec = api_in(tx, &api)?;
+        let spec = owned_in(tx, &api, &principal)?;
         let existing = versions::of_api(&tx.sql, &api)?;
         let mut draft = governance::draft(&api, &submission, existing.last())?;
         draft.etag = versions::insert(tx, &draft)?;
@@ -149,7 +158,9 @@ async fn update(
             "publish a draft with POST …/publish, not by replacing it",
         ));
     }
+    let principal = caller.principal.clone();
     let row = change(&app, actor, move |tx| {
+        owned_in(tx, &api, &principal)?;
         let current = version_in(tx, &api, &version)?;
         check_if_match(&headers, current.etag)?;
         governance::editable(&current)?;
@@ -187,7 +198,9 @@ async fn remove(
 ) -> Result<Response, ApiError> {
     let spec = api_spec(&app, &api).await?;
     let actor = caller.actor(Permission::Owner(&spec.owner_team))?;
+    let principal = caller.principal.clone();
     change(&app, actor, move |tx| {
+        owned_in(tx, &api, &principal)?;
         let current = version_in(tx, &api, &version)?;
         check_if_match(&headers, current.etag)?;
         governance::editable(&current)?;
@@ -263,7 +276,9 @@ async fn deprecate(
     let actor = caller.actor(Permission::Owner(&spec.owner_team))?;
     let request: Deprecation = body.decode()?;
     let rules = app.rules;
+    let principal = caller.principal.clone();
     let (body, etag) = change(&app, actor, move |tx| {
+        owned_in(tx, &api, &principal)?;
         transition(tx, (&api, &version), &headers, |row, all| {
             let row = governance::deprecate(row, &request, all, rules)?;
             Ok((row, "version.deprecate".into(), Value::Null))
