@@ -149,12 +149,6 @@ impl ResourceKind {
         }
     }
 
-    /// Whether changing one can change routes, so the whole document (with its contracts) must
-    /// be compiled to accept the change.
-    pub fn affects_routes(self) -> bool {
-        matches!(self, Self::Api | Self::System)
-    }
-
     /// Decodes `spec` (found at `/spec` in the request body) into its typed form and returns it
     /// re-encoded with defaults filled in.
     pub fn normalize(self, spec: &Value) -> Result<Value, ApiError> {

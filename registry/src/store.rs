@@ -127,11 +127,6 @@ impl Tx<'_> {
         )?)
     }
 
-    /// The actor of the change.
-    pub fn actor(&self) -> &Actor {
-        self.actor
-    }
-
     /// Compiles `document` (the registry's routes) as a gateway would, starting from the last
     /// one compiled so (unchanged contracts are reused, so checking a publish to a large
     /// registry does not load every contract again).
