@@ -8,6 +8,7 @@
 pub mod admission;
 pub mod commands;
 pub mod follow;
+pub mod forward;
 pub mod jwks;
 pub mod logging;
 pub mod metrics;

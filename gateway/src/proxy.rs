@@ -7,7 +7,7 @@
 //! | `early_request_filter` | HTTP/1.1 pipelining, request id, W3C trace context |
 //! | `request_filter` | request-head rules, route and version, lifecycle, admission (credentials, consumer, subscription, scopes, tier limits) |
 //! | `upstream_peer` | round-robin endpoint of the operation's system |
-//! | `upstream_request_filter` | canonical -> system path, `Host`, consumer credentials removed, identity and trace headers |
+//! | `upstream_request_filter` | the system's request head ([`forward`]): canonical -> system path, `Host`, consumer credentials removed, identity and trace headers |
 //! | `response_filter` | `X-Request-Id`, `RateLimit-Policy`/`RateLimit`; `Deprecation`, `Sunset` and the successor `Link` for deprecated versions |
 //! | `fail_to_proxy` | every failure becomes problem+json |
 //! | `logging` | access log and metrics |
@@ -32,14 +32,10 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{ErrorSource, ErrorType};
 
 use crate::admission::{self, Refusal};
+use crate::forward::{self, Forwarding};
 use crate::metrics::{Metrics, RequestLabels};
 use crate::respond::{Connection, send_problem};
 use crate::runtime::{Runtime, SharedRuntime};
-
-/// Header naming the consumer to the system.
-const CONSUMER_HEADER: &str = "x-canongate-consumer";
-/// Header naming the system the consumer acts for.
-const CONSUMER_SYSTEM_HEADER: &str = "x-canongate-consumer-system";
 
 /// The data-plane proxy.
 pub struct Gateway {
@@ -243,50 +239,29 @@ impl ProxyHttp for Gateway {
         let (Some(operation), Some(endpoint)) = (ctx.operation(), ctx.endpoint) else {
             return Error::e_explain(InternalError, "no operation was matched");
         };
-        let peers = &ctx.runtime.peers[operation.system];
         let uri = &session.req_header().uri;
         let mut target = operation.upstream_path(uri.path(), ctx.prefix_len);
         if let Some(query) = uri.query() {
             target.push('?');
             target.push_str(query);
         }
-        let target = http::Uri::try_from(target)
-            .or_err(InternalError, "rewritten path is not a valid URI")?;
-        upstream_request.set_uri(target);
-        upstream_request.insert_header(http::header::HOST, peers.host(endpoint).clone())?;
-        // The gateway is the front door: forwarding headers a client sent are not trusted.
-        for forwarded in ["forwarded", "x-forwarded-host", "x-real-ip"] {
-            if upstream_request.headers.contains_key(forwarded) {
-                upstream_request.remove_header(forwarded);
-            }
-        }
-        match session.client_addr().and_then(|addr| addr.as_inet()) {
-            Some(client) => {
-                upstream_request.insert_header("x-forwarded-for", client.ip().to_string())?
-            }
-            None => {
-                upstream_request.remove_header("x-forwarded-for");
-            }
-        }
-        upstream_request.insert_header("x-forwarded-proto", "http")?;
-        // The consumer's credentials are the gateway's business, never the system's.
-        let api_key_header = ctx.runtime.snapshot.auth.api_key_header();
-        for credential in [&http::header::AUTHORIZATION, api_key_header] {
-            if upstream_request.headers.contains_key(credential) {
-                upstream_request.remove_header(credential);
-            }
-        }
-        // Client-sent `X-Canongate-*` fields were refused with the request head, so these are
-        // the only identity fields the system sees.
-        if let Some(consumer) = ctx
-            .consumer
-            .map(|index| ctx.runtime.snapshot.consumers.get(index))
-        {
-            upstream_request.insert_header(CONSUMER_HEADER, &consumer.id)?;
-            upstream_request.insert_header(CONSUMER_SYSTEM_HEADER, &consumer.system)?;
-        }
-        upstream_request.insert_header("x-request-id", &ctx.request_id)?;
-        upstream_request.insert_header("traceparent", ctx.trace.to_header())?;
+        let snapshot = &ctx.runtime.snapshot;
+        let forwarding = Forwarding {
+            host: ctx.runtime.peers[operation.system].host(endpoint),
+            client_ip: session
+                .client_addr()
+                .and_then(|addr| addr.as_inet())
+                .map(|addr| addr.ip()),
+            api_key_header: snapshot.auth.api_key_header(),
+            consumer: ctx.consumer.map(|index| {
+                let consumer = snapshot.consumers.get(index);
+                (consumer.id.as_str(), consumer.system.as_str())
+            }),
+            request_id: &ctx.request_id,
+            traceparent: ctx.trace.to_header(),
+        };
+        *upstream_request =
+            forward::system_request(upstream_request, target.as_bytes(), forwarding)?;
         Ok(())
     }
 

@@ -96,6 +96,8 @@ fn check_origin_form(target: &[u8]) -> Result<(), Violation> {
         .iter()
         .position(|&b| b == b'?')
         .unwrap_or(target.len());
+    // Only a `.` or an escape can spell a dot-segment; most paths hold neither.
+    let mut may_hold_dot_segment = false;
     let mut index = 0;
     while index < target.len() {
         let byte = target[index];
@@ -114,22 +116,26 @@ fn check_origin_form(target: &[u8]) -> Result<(), Violation> {
                     "the request target encodes a control character",
                 ));
             }
-            if index < path_end && b" \"<>".contains(&decoded) {
-                return Err(Violation::bad(
-                    "the request path holds a space, quote or angle bracket (encoded or not)",
-                ));
+            if index < path_end {
+                if b" \"<>".contains(&decoded) {
+                    return Err(Violation::bad(
+                        "the request path holds a space, quote or angle bracket (encoded or not)",
+                    ));
+                }
+                may_hold_dot_segment = true;
             }
             index += 3;
             continue;
         }
-        if !is_target_char(byte) {
+        if !TARGET_CHARS[usize::from(byte)] {
             return Err(Violation::bad(
                 "the request target holds a byte that is not allowed unencoded (space, control, non-ASCII or delimiter)",
             ));
         }
+        may_hold_dot_segment |= byte == b'.' && index < path_end;
         index += 1;
     }
-    if path_pieces(&target[..path_end]).any(is_dot_segment) {
+    if may_hold_dot_segment && has_dot_segment(&target[..path_end]) {
         return Err(Violation::bad(
             "the request path holds a `.` or `..` segment",
         ));
@@ -145,30 +151,40 @@ fn hex_value(digit: u8) -> u8 {
     }
 }
 
-/// The path's segments as a system that decodes before normalising could see them: split at
-/// `/` and at encoded separators (`%2F`, `%5C`), each with its `;params` removed.
-fn path_pieces(path: &[u8]) -> impl Iterator<Item = &[u8]> {
-    path.split(|&b| b == b'/').flat_map(|segment| {
-        let mut pieces = Vec::new();
-        let mut start = 0;
-        let mut index = 0;
-        while index + 3 <= segment.len() {
-            let encoded_separator = segment[index] == b'%'
-                && (segment[index + 1..index + 3].eq_ignore_ascii_case(b"2f")
-                    || segment[index + 1..index + 3].eq_ignore_ascii_case(b"5c"));
-            if encoded_separator {
-                pieces.push(&segment[start..index]);
-                index += 3;
-                start = index;
-            } else {
+/// Whether a segment of the path, as a system that decodes before normalising could see it, is
+/// a dot-segment: the path is split at `/` and at encoded separators (`%2F`, `%5C`), and each
+/// piece is taken without its `;params`.
+fn has_dot_segment(path: &[u8]) -> bool {
+    let mut piece_start = 0;
+    let mut index = 0;
+    loop {
+        let separator_len = match path.get(index) {
+            None => 0,
+            Some(b'/') => 1,
+            Some(b'%') if is_encoded_separator(&path[index..]) => 3,
+            Some(_) => {
                 index += 1;
+                continue;
             }
+        };
+        let piece = &path[piece_start..index];
+        let piece = piece.split(|&b| b == b';').next().unwrap_or(piece);
+        if is_dot_segment(piece) {
+            return true;
         }
-        pieces.push(&segment[start..]);
-        pieces
-            .into_iter()
-            .map(|piece| piece.split(|&b| b == b';').next().unwrap_or(piece))
-    })
+        if separator_len == 0 {
+            return false;
+        }
+        index += separator_len;
+        piece_start = index;
+    }
+}
+
+/// `%2F` or `%5C` (either case) at the start of `bytes`.
+fn is_encoded_separator(bytes: &[u8]) -> bool {
+    bytes.len() >= 3
+        && bytes[0] == b'%'
+        && (bytes[1..3].eq_ignore_ascii_case(b"2f") || bytes[1..3].eq_ignore_ascii_case(b"5c"))
 }
 
 /// `.` and `..`, literally or percent-encoded (`%2e`).
@@ -192,10 +208,27 @@ fn is_dot_segment(segment: &[u8]) -> bool {
     dots == 1 || dots == 2
 }
 
-/// RFC 3986 `pchar` / `query` characters, minus `%` (handled by the caller).
-fn is_target_char(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte)
+/// A 256-entry membership table: alphanumerics plus `extra`.
+const fn byte_class(extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
+        byte += 1;
+    }
+    let mut index = 0;
+    while index < extra.len() {
+        table[extra[index] as usize] = true;
+        index += 1;
+    }
+    table
 }
+
+/// RFC 3986 `pchar` / `query` characters, minus `%` (handled by the caller).
+static TARGET_CHARS: [bool; 256] = byte_class(b"-._~!$&'()*+,;=:@/?");
+
+/// RFC 9110 `tchar`.
+static TOKEN_CHARS: [bool; 256] = byte_class(b"!#$%&'*+-.^_`|~");
 
 /// `X-Canongate-…`, also spelled with `_` for `-` (as CGI-style systems read both alike).
 fn is_gateway_header(name: &[u8]) -> bool {
@@ -211,7 +244,7 @@ fn is_gateway_header(name: &[u8]) -> bool {
 
 /// RFC 9110 `tchar`.
 fn is_tchar(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+    TOKEN_CHARS[usize::from(byte)]
 }
 
 /// Walks the header fields once, checking their syntax and the framing and Host rules.
