@@ -13,6 +13,7 @@ use canongate_policy::consumers::ConsumerIndex;
 use canongate_policy::problem::{Problem, ProblemKind};
 use canongate_policy::snapshot::{Operation, Snapshot};
 use canongate_policy::throttle::{Admission, Permit, RateLimitHeaders, Reason};
+use http::HeaderValue;
 use pingora::proxy::Session;
 
 use crate::runtime::Runtime;
@@ -138,7 +139,7 @@ fn authorize(
             };
             let mut refusal =
                 Refusal::new(kind, detail).with("retry-after", retry_after_secs.to_string());
-            refusal.headers.extend(rate_limit_fields(&headers));
+            refusal.headers.extend(rate_limit_texts(&headers));
             Err(refusal)
         }
     }
@@ -156,10 +157,7 @@ async fn identify(
         headers.get(snapshot.auth.api_key_header()),
     ) {
         (Some(authorization), _) => {
-            let value = authorization
-                .to_str()
-                .map_err(|_| AuthError::Malformed("the Authorization header is not ASCII"));
-            Credential::Bearer(value.and_then(auth::bearer_token).map_err(unauthorized)?)
+            Credential::Bearer(auth::bearer_token(authorization.as_bytes()).map_err(unauthorized)?)
         }
         (None, Some(key)) => Credential::ApiKey(key.as_bytes()),
         (None, None) => return Err(unauthorized(AuthError::MissingCredential)),
@@ -220,13 +218,20 @@ fn unauthorized(error: AuthError) -> Refusal {
 }
 
 /// The `RateLimit-Policy` and `RateLimit` fields of `headers`.
-pub fn rate_limit_fields(headers: &RateLimitHeaders) -> Vec<(&'static str, String)> {
-    let mut fields = Vec::with_capacity(2);
-    if let Some(policy) = headers.policy_header() {
-        fields.push(("ratelimit-policy", policy.to_owned()));
-    }
-    if let Some(limit) = headers.render() {
-        fields.push(("ratelimit", limit));
-    }
-    fields
+pub fn rate_limit_fields(
+    headers: &RateLimitHeaders,
+) -> impl Iterator<Item = (&'static str, HeaderValue)> + '_ {
+    let policy = headers.policy_header().cloned();
+    let limit = headers.render();
+    [("ratelimit-policy", policy), ("ratelimit", limit)]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+}
+
+/// The same fields as text, for a gateway-made answer.
+pub fn rate_limit_texts(
+    headers: &RateLimitHeaders,
+) -> impl Iterator<Item = (&'static str, String)> {
+    rate_limit_fields(headers)
+        .map(|(name, value)| (name, String::from_utf8_lossy(value.as_bytes()).into_owned()))
 }

@@ -311,10 +311,10 @@ impl ProxyHttp for Gateway {
         let status = kind.status();
         if session.response_written().is_none() {
             let problem = Problem::new(kind, detail);
-            let fields = ctx
+            let fields: Vec<(&'static str, String)> = ctx
                 .rate_limit
                 .as_ref()
-                .map(admission::rate_limit_fields)
+                .map(|headers| admission::rate_limit_texts(headers).collect())
                 .unwrap_or_default();
             let headers: Vec<(&'static str, &str)> = fields
                 .iter()

@@ -58,26 +58,47 @@ pub fn has_scopes(granted: &[String], required: &[String]) -> bool {
 }
 
 /// The token of an `Authorization: Bearer <token>` value (RFC 6750 section 2.1; the scheme is
-/// case-insensitive).
-pub fn bearer_token(authorization: &str) -> Result<&str, AuthError> {
-    let (scheme, token) = authorization.split_once(' ').ok_or(AuthError::Malformed(
-        "`Authorization` is not `Bearer <token>`",
-    ))?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+/// case-insensitive). Takes the field's bytes as sent: a token is ASCII `token68`, so a value
+/// with any other byte is refused here, in one pass over the token.
+pub fn bearer_token(authorization: &[u8]) -> Result<&str, AuthError> {
+    let space = authorization
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(AuthError::Malformed(
+            "`Authorization` is not `Bearer <token>`",
+        ))?;
+    let (scheme, token) = authorization.split_at(space);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
         return Err(AuthError::Malformed(
             "`Authorization` scheme is not `Bearer`",
         ));
     }
-    let token = token.trim_matches(' ');
-    let token68 = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
-    let body = token.trim_end_matches('=');
-    if body.is_empty() || !body.bytes().all(token68) {
+    let token = token.trim_ascii_start().trim_ascii_end();
+    let padding = token.iter().rev().take_while(|&&b| b == b'=').count();
+    let body = &token[..token.len() - padding];
+    let outside_token68 = body
+        .iter()
+        .fold(false, |outside, &b| outside | !TOKEN68[usize::from(b)]);
+    if body.is_empty() || outside_token68 {
         return Err(AuthError::Malformed(
             "bearer token has characters outside token68",
         ));
     }
-    Ok(token)
+    std::str::from_utf8(token).map_err(|_| AuthError::Malformed("bearer token is not ASCII"))
 }
+
+/// RFC 7235 `token68` characters, `=` padding aside.
+static TOKEN68: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] =
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        byte += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod helper_tests {
@@ -108,17 +129,21 @@ mod helper_tests {
 
     #[test]
     fn bearer_values_are_parsed_strictly() {
-        assert_eq!(bearer_token("Bearer a.b.c"), Ok("a.b.c"));
-        assert_eq!(bearer_token("bearer  a.b-_c="), Ok("a.b-_c="));
+        assert_eq!(bearer_token(b"Bearer a.b.c"), Ok("a.b.c"));
+        assert_eq!(bearer_token(b"bearer  a.b-_c= "), Ok("a.b-_c="));
         for bad in [
             "Basic abc",
             "Bearer",
             "Bearer ",
             "Bearer a b",
             "Bearer a\"b",
+            "Bearer a=b",
+            "Bearer ===",
+            "Bearer a\tb",
+            "Bearer a\u{e9}b",
             "abc",
         ] {
-            assert!(bearer_token(bad).is_err(), "{bad}");
+            assert!(bearer_token(bad.as_bytes()).is_err(), "{bad}");
         }
     }
 }

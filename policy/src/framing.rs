@@ -55,7 +55,7 @@ pub fn check_request_head(head: &[u8], limits: &HttpLimits) -> Result<(), Violat
 
 /// Index of the `\r\n` (or bare `\n`) ending the first line.
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    let newline = bytes.iter().position(|&b| b == b'\n')?;
+    let newline = memchr::memchr(b'\n', bytes)?;
     Some(if newline > 0 && bytes[newline - 1] == b'\r' {
         newline - 1
     } else {
@@ -265,10 +265,8 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
         if line[0] == b' ' || line[0] == b'\t' {
             return Err(Violation::bad("obsolete line folding is not accepted"));
         }
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or(Violation::bad("a header field has no `:`"))?;
+        let colon =
+            memchr::memchr(b':', line).ok_or(Violation::bad("a header field has no `:`"))?;
         let name = &line[..colon];
         if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
             return Err(Violation::bad(
@@ -281,7 +279,11 @@ fn check_fields(mut rest: &[u8], http10: bool) -> Result<(), Violation> {
             ));
         }
         let value = trim_ows(&line[colon + 1..]);
-        if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        // No early exit: the whole value is checked branch-free (values can be long tokens).
+        let has_control = value.iter().fold(false, |found, &b| {
+            found | ((b < 0x20) & (b != b'\t')) | (b == 0x7f)
+        });
+        if has_control {
             return Err(Violation::bad(
                 "a header field value holds a control character",
             ));

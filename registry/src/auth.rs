@@ -174,7 +174,7 @@ impl Gatekeeper {
                 None,
             ));
         };
-        let token = bearer_token(authorization)
+        let token = bearer_token(authorization.as_bytes())
             .map_err(|error| unauthorized(error.to_string(), Some("invalid_request")))?;
         if token.starts_with(BOOTSTRAP_PREFIX) {
             return if bool::from(digest(token).ct_eq(&self.bootstrap_sha256)) {

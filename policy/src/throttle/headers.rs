@@ -37,8 +37,7 @@
 //! `RateLimit: "burst";r=99;t=1, "day";r=9999;t=3600`. The policy field is rendered once per tier
 //! at compile time; the dynamic field is rendered per response from plain numbers.
 
-use std::fmt::Write as _;
-use std::sync::Arc;
+use http::HeaderValue;
 
 /// The limits a tier can advertise, in the order they appear in both fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +68,7 @@ impl Policies {
     }
 
     /// The `RateLimit-Policy` field value, or `None` when the tier has no limit.
-    pub fn field(&self) -> Option<Arc<str>> {
+    pub fn field(&self) -> Option<HeaderValue> {
         let mut field = String::new();
         for (kind, item) in self.items.iter().enumerate() {
             let Some((quota, window)) = item else {
@@ -78,15 +77,15 @@ impl Policies {
             if !field.is_empty() {
                 field.push_str(", ");
             }
-            let _ = write!(field, "\"{}\";q={quota}", NAMES[kind]);
+            push_item(&mut field, NAMES[kind], "q", *quota);
             if let Some(window) = window {
-                let _ = write!(field, ";w={window}");
+                push_parameter(&mut field, "w", *window);
             }
             if kind == LimitKind::Concurrency as usize {
                 field.push_str(";qu=\"concurrent-requests\"");
             }
         }
-        (!field.is_empty()).then(|| Arc::from(field))
+        field_value(field)
     }
 }
 
@@ -98,7 +97,7 @@ impl Policies {
 /// up to it plus the quota and concurrency state, which can be read without consuming).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimitHeaders {
-    policy: Option<Arc<str>>,
+    policy: Option<HeaderValue>,
     limits: [Option<ServiceLimit>; KINDS],
 }
 
@@ -110,7 +109,7 @@ pub(super) struct ServiceLimit {
 }
 
 impl RateLimitHeaders {
-    pub(super) fn new(policy: Option<Arc<str>>) -> Self {
+    pub(super) fn new(policy: Option<HeaderValue>) -> Self {
         Self {
             policy,
             limits: [None; KINDS],
@@ -126,30 +125,59 @@ impl RateLimitHeaders {
     }
 
     /// The `RateLimit-Policy` field value; `None` for a tier without limits.
-    pub fn policy_header(&self) -> Option<&str> {
-        self.policy.as_deref()
+    pub fn policy_header(&self) -> Option<&HeaderValue> {
+        self.policy.as_ref()
     }
 
     /// The `RateLimit` field value; `None` when no limit was measured.
-    pub fn render(&self) -> Option<String> {
-        let mut field = String::new();
+    pub fn render(&self) -> Option<HeaderValue> {
+        let mut field = String::with_capacity(64);
         for (kind, limit) in self.limits.iter().enumerate() {
             let Some(limit) = limit else { continue };
             if !field.is_empty() {
                 field.push_str(", ");
             }
-            let _ = write!(field, "\"{}\";r={}", NAMES[kind], limit.remaining);
+            push_item(&mut field, NAMES[kind], "r", limit.remaining);
             if let Some(reset) = limit.reset_secs {
-                let _ = write!(field, ";t={reset}");
+                push_parameter(&mut field, "t", reset);
             }
         }
-        (!field.is_empty()).then_some(field)
+        field_value(field)
     }
+}
+
+/// Appends the item `"name";key=value`.
+fn push_item(field: &mut String, name: &str, key: &str, value: u64) {
+    field.push('"');
+    field.push_str(name);
+    field.push('"');
+    push_parameter(field, key, value);
+}
+
+/// Appends the parameter `;key=value`.
+fn push_parameter(field: &mut String, key: &str, value: u64) {
+    field.push(';');
+    field.push_str(key);
+    field.push('=');
+    field.push_str(itoa::Buffer::new().format(value));
+}
+
+/// The field's value; `None` for an empty list. Items are ASCII, so it is a valid value.
+fn field_value(field: String) -> Option<HeaderValue> {
+    if field.is_empty() {
+        return None;
+    }
+    HeaderValue::try_from(field).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A field value as text, for comparing.
+    fn text(value: Option<&HeaderValue>) -> Option<&str> {
+        value.map(|value| value.to_str().expect("ASCII field value"))
+    }
 
     #[test]
     fn policy_field_lists_items_in_fixed_order_with_their_parameters() {
@@ -159,7 +187,7 @@ mod tests {
         policies.add(LimitKind::Burst, 100, Some(1));
         policies.add(LimitKind::Day, 10_000, Some(86_400));
         assert_eq!(
-            policies.field().as_deref(),
+            text(policies.field().as_ref()),
             Some(
                 "\"burst\";q=100;w=1, \"day\";q=10000;w=86400, \"month\";q=300000, \
                  \"concurrency\";q=10;qu=\"concurrent-requests\""
@@ -170,7 +198,8 @@ mod tests {
 
     #[test]
     fn service_limits_render_r_and_optional_t() {
-        let mut headers = RateLimitHeaders::new(Some(Arc::from("\"burst\";q=100;w=1")));
+        let mut headers =
+            RateLimitHeaders::new(Some(HeaderValue::from_static("\"burst\";q=100;w=1")));
         assert_eq!(headers.render(), None);
         headers.set(
             LimitKind::Burst,
@@ -187,9 +216,9 @@ mod tests {
             },
         );
         assert!(headers.has(LimitKind::Burst) && !headers.has(LimitKind::Day));
-        assert_eq!(headers.policy_header(), Some("\"burst\";q=100;w=1"));
+        assert_eq!(text(headers.policy_header()), Some("\"burst\";q=100;w=1"));
         assert_eq!(
-            headers.render().as_deref(),
+            text(headers.render().as_ref()),
             Some("\"burst\";r=42;t=1, \"concurrency\";r=3")
         );
     }

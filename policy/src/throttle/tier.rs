@@ -31,7 +31,7 @@ pub(super) struct Tier {
     /// Requests in flight per key (shared with the permits holding a slot).
     pub concurrency: Option<Arc<ConcurrencyLimit>>,
     /// The `RateLimit-Policy` field value; `None` without limits.
-    pub policy: Option<Arc<str>>,
+    pub policy: Option<http::HeaderValue>,
     /// In-flight requests (all tiers) below which this tier is admitted under load shedding.
     pub shed_threshold: u32,
 }
