@@ -13,7 +13,8 @@ interleaved rounds. Each round runs every target once, in an order rotated by
 one per round, and records requests per second and the proxy's CPU time
 (utime + stime from /proc, summed over its process tree). The report gives,
 per round and as medians, each target's ratio against nginx of requests per
-second and of requests per proxy CPU-second, Canongate against Envoy on each
+second and of requests per proxy CPU-second, the proxy's CPU microseconds per
+request and the kernel's (stime) share of them, Canongate against Envoy on each
 pair of equivalent targets and against bare Pingora, and each proxy's peak RSS
 at the end of the run.
 
@@ -171,9 +172,9 @@ def free_port() -> int:
 # CPU and memory accounting
 
 
-def _process_table() -> dict[int, tuple[int, int]]:
-    """Every process as pid -> (parent pid, utime + stime in ticks)."""
-    table: dict[int, tuple[int, int]] = {}
+def _process_table() -> dict[int, tuple[int, int, int]]:
+    """Every process as pid -> (parent pid, utime, stime), the times in ticks."""
+    table: dict[int, tuple[int, int, int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -184,14 +185,14 @@ def _process_table() -> dict[int, tuple[int, int]]:
             continue  # the process exited while we were scanning
         # The command name is in parentheses and may contain spaces.
         fields = raw[raw.rfind(")") + 2 :].split()
-        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+        table[int(entry.name)] = (int(fields[1]), int(fields[11]), int(fields[12]))
     return table
 
 
-def _tree(table: dict[int, tuple[int, int]], roots: tuple[int, ...]) -> set[int]:
+def _tree(table: dict[int, tuple[int, int, int]], roots: tuple[int, ...]) -> set[int]:
     """``roots`` that are alive and all their descendants."""
     children: dict[int, list[int]] = {}
-    for pid, (parent, _) in table.items():
+    for pid, (parent, _, _) in table.items():
         children.setdefault(parent, []).append(pid)
     pending = [pid for pid in roots if pid in table]
     seen: set[int] = set()
@@ -203,12 +204,14 @@ def _tree(table: dict[int, tuple[int, int]], roots: tuple[int, ...]) -> set[int]
     return seen
 
 
-def tree_cpu_seconds(roots: tuple[int, ...]) -> float:
-    """utime + stime of ``roots`` and all their descendants, in seconds."""
+def tree_cpu_seconds(roots: tuple[int, ...]) -> tuple[float, float]:
+    """utime and stime of ``roots`` and all their descendants, in seconds."""
     if not roots:
-        return 0.0
+        return 0.0, 0.0
     table = _process_table()
-    return sum(table[pid][1] for pid in _tree(table, roots)) / CLK_TCK
+    tree = _tree(table, roots)
+    return (sum(table[pid][1] for pid in tree) / CLK_TCK,
+            sum(table[pid][2] for pid in tree) / CLK_TCK)
 
 
 def tree_peak_rss_kib(roots: tuple[int, ...]) -> int | None:
@@ -827,6 +830,8 @@ class Measurement:
     target: str
     wrk: WrkResult
     proxy_cpu_s: float | None
+    # The kernel's share (stime) of ``proxy_cpu_s``.
+    proxy_sys_s: float | None
     upstream_cpu_s: float
     client_cpu_s: float
     other_cpu_s: float
@@ -839,6 +844,12 @@ class Measurement:
         if not self.proxy_cpu_s:
             return None
         return self.wrk.requests / self.proxy_cpu_s
+
+    def us_per_request(self, seconds: float | None) -> float | None:
+        """``seconds`` of proxy CPU per request, in microseconds."""
+        if seconds is None or not self.wrk.requests:
+            return None
+        return seconds / self.wrk.requests * 1e6
 
     def compare(self, nginx: Measurement) -> None:
         """Fill both ratios against the nginx row of the same round."""
@@ -861,25 +872,27 @@ class Report:
 def measure(run: Run, target: Target, endpoint: Endpoint, seconds: int) -> Measurement:
     """One wrk run against one target, with CPU time read around it."""
     machine_before = machine_busy_seconds()
-    proxy_before = tree_cpu_seconds(endpoint.cpu_roots)
-    upstream_before = tree_cpu_seconds((run.upstream_pid,))
+    proxy_user_before, proxy_sys_before = tree_cpu_seconds(endpoint.cpu_roots)
+    upstream_before = sum(tree_cpu_seconds((run.upstream_pid,)))
     times_before = os.times()
     result = run_wrk(run, endpoint.port, target, seconds)
     times_after = os.times()
-    proxy_after = tree_cpu_seconds(endpoint.cpu_roots)
-    upstream_after = tree_cpu_seconds((run.upstream_pid,))
+    proxy_user_after, proxy_sys_after = tree_cpu_seconds(endpoint.cpu_roots)
+    upstream_after = sum(tree_cpu_seconds((run.upstream_pid,)))
     machine_after = machine_busy_seconds()
     client = (times_after.children_user + times_after.children_system
               - times_before.children_user - times_before.children_system)
     harness = (times_after.user + times_after.system
                - times_before.user - times_before.system)
     # Rounded to the /proc tick (10 ms at the usual 100 Hz) to drop float noise.
-    proxy = round(proxy_after - proxy_before, 2)
+    proxy_sys = round(proxy_sys_after - proxy_sys_before, 2)
+    proxy = round(proxy_user_after - proxy_user_before + proxy_sys_after - proxy_sys_before, 2)
     upstream = round(upstream_after - upstream_before, 2)
     return Measurement(
         target=target.name,
         wrk=result,
         proxy_cpu_s=proxy if endpoint.cpu_roots else None,
+        proxy_sys_s=proxy_sys if endpoint.cpu_roots else None,
         upstream_cpu_s=upstream,
         client_cpu_s=round(client, 2),
         other_cpu_s=round(
@@ -963,6 +976,8 @@ METRICS: dict[str, Callable[[Measurement], float | None]] = {
     "proxy_cpu_s": lambda m: m.proxy_cpu_s,
     "req_per_cpu_s": lambda m: m.req_per_cpu_s,
     "req_per_cpu_vs_nginx": lambda m: m.req_per_cpu_vs_nginx,
+    "cpu_us_per_req": lambda m: m.us_per_request(m.proxy_cpu_s),
+    "sys_us_per_req": lambda m: m.us_per_request(m.proxy_sys_s),
     "p50_ms": lambda m: m.wrk.latency_ms.get("p50"),
     "p99_ms": lambda m: m.wrk.latency_ms.get("p99"),
     "upstream_cpu_s": lambda m: m.upstream_cpu_s,
@@ -978,6 +993,8 @@ _COLUMNS = (
     ("proxy CPU-s", "proxy_cpu_s", ".2f", ""),
     ("req/CPU-s", "req_per_cpu_s", ".0f", ""),
     ("vs nginx", "req_per_cpu_vs_nginx", ".2f", "x"),
+    ("us/req", "cpu_us_per_req", ".1f", ""),
+    ("kernel", "sys_us_per_req", ".1f", ""),
     ("p50 ms", "p50_ms", ".2f", ""),
     ("p99 ms", "p99_ms", ".2f", ""),
 )
