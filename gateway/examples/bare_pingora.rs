@@ -1,7 +1,8 @@
 //! The floor under the gateway, for the load harness's `pingora` target: a Pingora `ProxyHttp`
 //! that does nothing but send every request to one fixed peer, built and run like `canongate`
 //! (release profile with fat LTO, mimalloc, one worker thread, no work stealing, the same
-//! keep-alive pool). The gap between this and `canongate` is what the gateway's own work costs.
+//! keep-alive pool, no downstream modules). The gap between this and `canongate` is what the
+//! gateway's own work costs.
 //!
 //! `cargo run --release -p canongate-gateway --example bare_pingora -- LISTEN UPSTREAM`
 //! (both `host:port`; `CANONGATE_WORKER_THREADS` sets the worker threads, default 1).
@@ -24,6 +25,9 @@ struct FixedPeer {
 impl ProxyHttp for FixedPeer {
     type CTX = ();
 
+    /// As in the gateway: no compression module on every request.
+    fn init_downstream_modules(&self, _modules: &mut pingora::modules::http::HttpModules) {}
+
     fn new_ctx(&self) -> Self::CTX {}
 
     async fn upstream_peer(&self, _session: &mut Session, _ctx: &mut ()) -> Result<Box<HttpPeer>> {
@@ -43,8 +47,9 @@ fn main() {
     };
     let threads = std::env::var("CANONGATE_WORKER_THREADS")
         .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(1);
+        .and_then(|value| value.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
     let conf = ServerConf {
         threads,
         work_stealing: false,

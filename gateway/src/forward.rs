@@ -1,11 +1,11 @@
 //! The request head a system receives.
 //!
 //! [`system_request`] builds it once, with its header maps sized for every field it will hold:
-//! the client's fields as Pingora left them (hop-by-hop fields already removed), in the client's
-//! spelling, minus those the gateway owns; then the gateway's own `Host`, `X-Forwarded-For`,
-//! `X-Forwarded-Proto`, consumer identity, `X-Request-Id` and `traceparent`. Building it whole
-//! costs one pass over the client's fields; editing Pingora's copy in place grew both of its
-//! maps (names and values) several times per request.
+//! the system's `Host`; the client's fields as Pingora left them (hop-by-hop fields already
+//! removed), in the client's spelling, minus those the gateway owns; then the gateway's
+//! `X-Forwarded-For`, `X-Forwarded-Proto`, consumer identity, `X-Request-Id` and `traceparent`.
+//! Building it whole costs one pass over the client's fields; editing Pingora's copy in place
+//! grew both of its maps (names and values) several times per request.
 
 use std::net::IpAddr;
 
@@ -73,6 +73,9 @@ pub fn system_request(
         )
     })?;
     head.set_version(sent.version);
+    *head.extensions_mut() = sent.extensions.clone();
+    // `Host` first, where RFC 9110 (section 7.2) asks senders to put it.
+    head.append_header(header::HOST, forwarding.host.clone())?;
     let forwarded =
         |name: &HeaderName| name != forwarding.api_key_header && !GATEWAY_OWNED.contains(name);
     if sent.has_case() {
@@ -89,7 +92,6 @@ pub fn system_request(
             }
         }
     }
-    head.append_header(header::HOST, forwarding.host.clone())?;
     if let Some(ip) = forwarding.client_ip {
         head.append_header("x-forwarded-for", ip_text(ip))?;
     }

@@ -58,8 +58,9 @@ pub fn has_scopes(granted: &[String], required: &[String]) -> bool {
 }
 
 /// The token of an `Authorization: Bearer <token>` value (RFC 6750 section 2.1; the scheme is
-/// case-insensitive). Takes the field's bytes as sent: a token is ASCII `token68`, so a value
-/// with any other byte is refused here, in one pass over the token.
+/// case-insensitive, scheme and token are separated by spaces). Takes the field's bytes as sent:
+/// a token is ASCII `token68`, so a value with any other byte is refused here, by one table
+/// lookup per byte.
 pub fn bearer_token(authorization: &[u8]) -> Result<&str, AuthError> {
     let space = authorization
         .iter()
@@ -73,7 +74,7 @@ pub fn bearer_token(authorization: &[u8]) -> Result<&str, AuthError> {
             "`Authorization` scheme is not `Bearer`",
         ));
     }
-    let token = token.trim_ascii_start().trim_ascii_end();
+    let token = trim_spaces(token);
     let padding = token.iter().rev().take_while(|&&b| b == b'=').count();
     let body = &token[..token.len() - padding];
     let outside_token68 = body
@@ -84,7 +85,19 @@ pub fn bearer_token(authorization: &[u8]) -> Result<&str, AuthError> {
             "bearer token has characters outside token68",
         ));
     }
+    // Cannot fail: token68 and `=` are ASCII.
     std::str::from_utf8(token).map_err(|_| AuthError::Malformed("bearer token is not ASCII"))
+}
+
+/// `bytes` without leading and trailing spaces (only spaces: RFC 7235 `1*SP`).
+fn trim_spaces(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    while let [rest @ .., b' '] = bytes {
+        bytes = rest;
+    }
+    bytes
 }
 
 /// RFC 7235 `token68` characters, `=` padding aside.
@@ -141,9 +154,12 @@ mod helper_tests {
             "Bearer ===",
             "Bearer a\tb",
             "Bearer a\u{e9}b",
+            "Bearer \tabc",
+            "Bearer abc\t",
             "abc",
         ] {
             assert!(bearer_token(bad.as_bytes()).is_err(), "{bad}");
         }
+        assert!(bearer_token(b"Bearer a\xffb").is_err());
     }
 }

@@ -44,10 +44,10 @@ fn keeps_client_fields_in_their_spelling_and_sets_the_gateways_own() {
     assert_eq!(head.method, http::Method::GET);
     assert_eq!(
         wire(&head),
-        "Accept: application/json\r\n\
+        "Host: erp.internal:8443\r\n\
+         Accept: application/json\r\n\
          X-Tenant-Ref: EU-1\r\n\
          If-Match: \"v7\"\r\n\
-         Host: erp.internal:8443\r\n\
          x-forwarded-for: 192.0.2.7\r\n\
          x-forwarded-proto: http\r\n\
          x-canongate-consumer: storefront\r\n\
@@ -62,7 +62,7 @@ fn withholds_credentials_and_client_forwarding_fields() {
     let sent = client_head(&[
         ("Host", "gateway.example"),
         ("Authorization", "Bearer secret"),
-        ("X-Api-Key", "key"),
+        ("X-API-KEY", "key"),
         ("Forwarded", "for=10.0.0.1"),
         ("X-Forwarded-For", "10.0.0.1"),
         ("X-Forwarded-Host", "evil.example"),
@@ -86,8 +86,8 @@ fn withholds_credentials_and_client_forwarding_fields() {
     assert_eq!(
         names,
         [
-            "accept",
             "host",
+            "accept",
             "x-forwarded-proto",
             "x-request-id",
             "traceparent"
@@ -98,6 +98,37 @@ fn withholds_credentials_and_client_forwarding_fields() {
     assert_eq!(
         head.headers["traceparent"],
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    );
+}
+
+#[test]
+fn keeps_the_body_framing_the_client_sent() {
+    let mut sent = RequestHeader::build("POST", b"/orders/v1/orders", None).unwrap();
+    sent.append_header("Host", "g").unwrap();
+    sent.append_header("Content-Length", "17").unwrap();
+    sent.append_header("Content-Type", "application/json")
+        .unwrap();
+    let host = HeaderValue::from_static("shop");
+    let api_key = HeaderName::from_static("x-api-key");
+    let head = system_request(&sent, b"/shop/orders", forwarding(&host, &api_key)).unwrap();
+    assert_eq!(head.method, http::Method::POST);
+    assert_eq!(head.headers["content-length"], "17");
+    assert_eq!(head.headers["content-type"], "application/json");
+}
+
+#[test]
+fn a_client_head_without_spelling_keeps_its_fields_in_order() {
+    let mut sent = RequestHeader::build_no_case("GET", b"/a", None).unwrap();
+    sent.append_header("x-tenant-ref", "EU-1").unwrap();
+    sent.append_header("accept", "*/*").unwrap();
+    let host = HeaderValue::from_static("erp");
+    let api_key = HeaderName::from_static("x-api-key");
+    let head = system_request(&sent, b"/erp/a", forwarding(&host, &api_key)).unwrap();
+    assert!(!head.has_case());
+    let wire = wire(&head);
+    assert!(
+        wire.starts_with("Host: erp\r\nx-tenant-ref: EU-1\r\naccept: */*\r\n"),
+        "{wire}"
     );
 }
 
