@@ -85,6 +85,11 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Whether the caller may see issuers' key material: those who may change issuers.
+    pub fn sees_secrets(&self) -> bool {
+        self.allow(Permission::Role(&Role::Security)).is_ok()
+    }
+
     /// The role that grants `permission` (its name, for the audit log), or 403.
     pub fn allow(&self, permission: Permission<'_>) -> Result<String, ApiError> {
         let grants = |role: &Role| match (permission, role) {

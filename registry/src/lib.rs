@@ -15,6 +15,7 @@ pub mod document;
 pub mod governance;
 pub mod kinds;
 pub mod problem;
+pub mod secrets;
 pub mod server;
 pub mod store;
 

@@ -864,3 +864,48 @@ fn etags_pagination_limits_and_input_errors() {
         "invalid-request",
     );
 }
+
+#[test]
+fn issuer_key_material_is_shown_only_to_those_who_may_change_it() {
+    const SECRET: &str = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==";
+    let control_plane = seeded();
+    let get = |role: &str, path: &str| -> Value {
+        let token = control_plane.token(&[role]);
+        let response = control_plane.send(Method::GET, path, Some(&token), None);
+        assert_eq!(response.status(), 200, "{role} GET {path}");
+        response.json().expect("JSON")
+    };
+
+    for role in ["viewer", "architect", "owner:team-stock"] {
+        let issuer = get(role, "/issuers/idp");
+        assert_eq!(
+            issuer["spec"]["keys"][0]["secret_base64"], "(redacted)",
+            "{role}: {issuer}"
+        );
+        assert_eq!(issuer["spec"]["issuer"], "https://idp.test.invalid/");
+        let listed = get(role, "/issuers");
+        assert_eq!(
+            listed["items"][0]["spec"]["keys"][0]["secret_base64"], "(redacted)",
+            "{role}: {listed}"
+        );
+    }
+    let issuer = get("security", "/issuers/idp");
+    assert_eq!(issuer["spec"]["keys"][0]["secret_base64"], SECRET);
+
+    // The audit trail keeps who changed what, never the keys, whoever reads it.
+    for role in ["security", "viewer"] {
+        let audit = get(role, "/audit?entity=issuers/idp");
+        let entry = &audit["items"][0];
+        assert_eq!(entry["action"], "issuer.create", "{audit}");
+        assert_eq!(
+            entry["after"]["spec"]["keys"][0]["secret_base64"], "(redacted)",
+            "{role}: {entry}"
+        );
+    }
+
+    // Gateways still get the key they verify with.
+    let gateway = control_plane.token(&["gateway"]);
+    let snapshot = control_plane.send(Method::GET, "/snapshot", Some(&gateway), None);
+    assert_eq!(snapshot.status(), 200);
+    assert!(snapshot.text().expect("body").contains(SECRET));
+}

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::{Caller, Params, Shared, read};
 use crate::auth::Permission;
 use crate::problem::{ApiError, Kind};
+use crate::secrets;
 
 /// `GET /api/v1/audit?entity=&actor=&action=&since=&until=&limit=&cursor=`.
 pub async fn list(
@@ -92,9 +93,25 @@ pub async fn list(
         entries.last().map(|(id, _)| id.to_string())
     });
     Ok(super::page(
-        entries.into_iter().map(|(_, entry)| entry).collect(),
+        entries
+            .into_iter()
+            .map(|(_, entry)| without_issuer_keys(entry))
+            .collect(),
         next.flatten(),
     ))
+}
+
+/// An entry of an issuer change with the issuer's key material redacted (for every reader).
+fn without_issuer_keys(mut entry: Value) -> Value {
+    let is_issuer = entry["entity"]
+        .as_str()
+        .is_some_and(|entity| entity.starts_with("issuers/"));
+    if is_issuer {
+        for side in ["before", "after"] {
+            secrets::redact_issuer_representation(&mut entry[side]);
+        }
+    }
+    entry
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.f…]Z` in the stored form (`.fff` milliseconds), so that comparing the

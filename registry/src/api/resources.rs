@@ -18,6 +18,7 @@ use crate::auth::Permission;
 use crate::document::Scope;
 use crate::kinds::{ResourceKind, is_name};
 use crate::problem::ApiError;
+use crate::secrets;
 use crate::store::resources::{self, Record};
 
 #[derive(Deserialize)]
@@ -62,6 +63,15 @@ pub fn routes() -> Router<Shared> {
 
 fn representation(record: &Record) -> Value {
     json!({"name": record.name, "spec": record.spec})
+}
+
+/// The representation a reader gets: an issuer's key material only for those who may change it.
+fn shown(kind: ResourceKind, record: &Record, caller: &Caller) -> Value {
+    let mut shown = representation(record);
+    if kind == ResourceKind::Issuer && !caller.principal.sees_secrets() {
+        secrets::redact_issuer_representation(&mut shown);
+    }
+    shown
 }
 
 fn entity(kind: ResourceKind, name: &str) -> String {
@@ -113,7 +123,10 @@ async fn list(
         records.last().map(|record| record.name.clone())
     });
     Ok(super::page(
-        records.iter().map(representation).collect(),
+        records
+            .iter()
+            .map(|record| shown(kind, record, &caller))
+            .collect(),
         next.flatten(),
     ))
 }
@@ -128,7 +141,7 @@ async fn fetch(
     let record = existing(&app, kind, name).await?;
     Ok(tagged(
         StatusCode::OK,
-        &representation(&record),
+        &shown(kind, &record, &caller),
         record.etag,
     ))
 }
