@@ -4,8 +4,9 @@
 //!   line) and carry a semantic `info.version`; it is stored with its lint counts.
 //! * Publishing lints it (no error-level finding), checks that its `x-canongate` block agrees
 //!   with the registry (the API's domain and owner team, the domain's system of record), diffs it
-//!   against the API's latest published version and applies the semver gate: a refusal carries
-//!   the change list.
+//!   against the latest published version of its major (of all versions, for a new major) and
+//!   applies the semver gate: a refusal carries the change list. Older majors thus take
+//!   maintenance releases while a newer major is out.
 //! * Deprecation needs a successor that is published and greater, and a sunset date at least the
 //!   configured notice after the deprecation date.
 //! * Retiring before the sunset date needs an explicit override with a reason (architects only);
@@ -239,10 +240,7 @@ pub fn publish(
     }
     let (contract, _) = load(&origin, &row.contract)?;
     agree_with_registry(sql, api, &contract)?;
-    let previous = versions
-        .iter()
-        .filter(|other| other.was_published())
-        .max_by(|a, b| a.semver.precedence(&b.semver));
+    let previous = baseline(versions, &row);
     let (changes, required_bump) = match previous {
         Some(previous) => {
             let old_origin = format!("{}@{}", previous.api, previous.version);
@@ -284,6 +282,21 @@ pub fn publish(
         changes,
         required_bump,
     })
+}
+
+/// The published version `row` is checked against: the latest published version of its major
+/// (a maintenance release of an older major while a newer one is out: `1.5.0` after `2.0.0`
+/// is checked against `1.4.0`), or, opening a new major, the latest published version of all, so
+/// that a new major is always above every published one.
+fn baseline<'a>(versions: &'a [VersionRow], row: &VersionRow) -> Option<&'a VersionRow> {
+    let latest = |same_major: bool| {
+        versions
+            .iter()
+            .filter(|other| other.was_published())
+            .filter(|other| !same_major || other.semver.major == row.semver.major)
+            .max_by(|a, b| a.semver.precedence(&b.semver))
+    };
+    latest(true).or_else(|| latest(false))
 }
 
 /// The contract's `x-canongate` block must say what the registry says.

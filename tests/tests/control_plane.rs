@@ -325,3 +325,36 @@ fn the_gateway_serves_its_last_known_good_document_while_the_control_plane_is_do
     );
     assert!(gateway.is_running());
 }
+
+#[test]
+fn an_older_major_takes_maintenance_releases_while_a_newer_one_is_out() {
+    let control_plane = ControlPlane::start();
+    control_plane.register_api("stock", "http://127.0.0.1:9");
+    control_plane.publish("stock", &contract("stock", "1.0.0", false));
+    control_plane.publish("stock", &contract("stock", "2.0.0", true));
+
+    // 1.1.0 adds an operation to the 1.x line: checked against 1.0.0, not 2.0.0.
+    let backport = control_plane.publish("stock", &contract("stock", "1.1.0", true));
+    assert_eq!(backport["previous"], "1.0.0", "{backport}");
+    assert_eq!(backport["required_bump"], "minor", "{backport}");
+
+    let architect = control_plane.token(&["architect"]);
+    let publish = |version: &str, with_create: bool| {
+        control_plane.send(
+            Method::POST,
+            "/apis/stock/versions",
+            Some(&architect),
+            Some(&json!({
+                "contract": contract("stock", version, with_create),
+                "backend": {"system": "sys-stock", "path_prefix": "/stock"},
+                "publish": true,
+            })),
+        )
+    };
+    // Within a major, a release must be above the latest of that major.
+    let behind = expect_problem(publish("1.0.1", true), 409, "breaking-change");
+    assert_eq!(behind["old_version"], "1.1.0", "{behind}");
+    // A new major cannot open below the published ones.
+    let retroactive = expect_problem(publish("0.9.0", false), 409, "breaking-change");
+    assert_eq!(retroactive["old_version"], "2.0.0", "{retroactive}");
+}
