@@ -250,7 +250,8 @@ impl FromRequestParts<Shared> for Caller {
             .map(|value| value.to_str().unwrap_or("\u{0}"));
         let principal = app
             .gatekeeper
-            .authenticate(authorization, crate::unix_now())?;
+            .authenticate(authorization, crate::unix_now())
+            .await?;
         let request_id = parts
             .extensions
             .get::<RequestId>()

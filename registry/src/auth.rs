@@ -6,7 +6,11 @@
 //! required, `iss`/`aud` checked), whose `scope` (or `scp`) claim lists roles. Roles:
 //! `architect`, `security`, `viewer`, `owner:<team>`, `gateway`; the bootstrap token holds all.
 
-use canongate_policy::auth::{Authenticator, bearer_token};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use canongate_policy::auth::{AuthError, Authenticator, bearer_token};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -120,10 +124,22 @@ impl Principal {
     }
 }
 
+/// Fetches an issuer's keys again when a token names a `kid` the issuer does not hold. The
+/// process running the control plane provides it (the `canongate` binary's JWKS fetcher) for an
+/// admin issuer with a JWKS endpoint.
+pub trait KeyRefresh: Send + Sync {
+    /// Refreshes issuer `issuer`'s keys; whether keys with new `kid`s arrived.
+    fn refresh_for_unknown_kid(
+        &self,
+        issuer: usize,
+    ) -> Pin<Box<dyn Future<Output = bool> + Send + '_>>;
+}
+
 /// Verifies admin tokens.
 pub struct Gatekeeper {
     bootstrap_sha256: [u8; 32],
-    issuer: Option<Authenticator>,
+    issuer: Option<Arc<Authenticator>>,
+    refresh: OnceLock<Arc<dyn KeyRefresh>>,
 }
 
 impl std::fmt::Debug for Gatekeeper {
@@ -155,12 +171,24 @@ impl Gatekeeper {
     pub fn new(bootstrap_sha256: [u8; 32], issuer: Option<Authenticator>) -> Self {
         Self {
             bootstrap_sha256,
-            issuer,
+            issuer: issuer.map(Arc::new),
+            refresh: OnceLock::new(),
         }
     }
 
+    /// The admin issuer's authenticator, for a JWKS fetcher to fill.
+    pub fn issuer(&self) -> Option<&Arc<Authenticator>> {
+        self.issuer.as_ref()
+    }
+
+    /// Installs what refreshes the admin issuer's keys on an unknown `kid` (once; later calls
+    /// are ignored).
+    pub fn set_key_refresh(&self, refresh: Arc<dyn KeyRefresh>) {
+        let _ = self.refresh.set(refresh);
+    }
+
     /// The caller of a request with this `Authorization` value, at `now_unix`; 401 otherwise.
-    pub fn authenticate(
+    pub async fn authenticate(
         &self,
         authorization: Option<&str>,
         now_unix: u64,
@@ -200,9 +228,13 @@ impl Gatekeeper {
                 Some("invalid_token"),
             ));
         };
-        let verified = issuer
-            .verify_bearer(token, now_unix)
-            .map_err(|error| unauthorized(error.to_string(), Some("invalid_token")))?;
+        let verified = match issuer.verify_bearer(token, now_unix) {
+            Err(AuthError::UnknownKid { issuer: index, .. }) if self.refreshed(index).await => {
+                issuer.verify_bearer(token, now_unix)
+            }
+            outcome => outcome,
+        }
+        .map_err(|error| unauthorized(error.to_string(), Some("invalid_token")))?;
         Ok(Principal {
             subject: verified.subject.clone(),
             roles: verified
@@ -211,6 +243,16 @@ impl Gatekeeper {
                 .filter_map(|scope| Role::parse(scope))
                 .collect(),
         })
+    }
+}
+
+impl Gatekeeper {
+    /// Whether refreshing issuer `index`'s keys brought new ones.
+    async fn refreshed(&self, index: usize) -> bool {
+        match self.refresh.get() {
+            Some(refresh) => refresh.refresh_for_unknown_kid(index).await,
+            None => false,
+        }
     }
 }
 
@@ -254,21 +296,23 @@ mod tests {
         assert!(principal(&["owner:Bad", "nonsense"]).roles.is_empty());
     }
 
-    #[test]
-    fn the_bootstrap_token_holds_every_role() {
+    #[tokio::test]
+    async fn the_bootstrap_token_holds_every_role() {
         let token = mint_bootstrap_token();
         let gatekeeper = Gatekeeper::new(digest(&token), None);
         let admin = gatekeeper
             .authenticate(Some(&format!("Bearer {token}")), 0)
+            .await
             .unwrap();
         assert!(admin.allow(Permission::Snapshot).is_ok());
         assert!(admin.allow(Permission::Role(&Role::Security)).is_ok());
         let other = mint_bootstrap_token();
         let refused = gatekeeper
             .authenticate(Some(&format!("Bearer {other}")), 0)
+            .await
             .unwrap_err();
         assert_eq!(refused.kind, Kind::Unauthorized);
         assert!(refused.challenge.unwrap().contains("invalid_token"));
-        assert!(gatekeeper.authenticate(None, 0).is_err());
+        assert!(gatekeeper.authenticate(None, 0).await.is_err());
     }
 }

@@ -6,6 +6,7 @@
 //!   issuer: https://idp.example.com/
 //!   audiences: [canongate-admin]
 //!   keys: [{kid: k1, algorithm: ES256, pem_file: admin-es256.pem}]
+//!   # or, keys the IdP rotates: jwks: {url: https://idp.example.com/jwks.json, algorithms: [ES256]}
 //! lifecycle:
 //!   min_sunset_notice_days: 90  # least notice between deprecation and sunset
 //! limits:
@@ -29,7 +30,8 @@ pub struct ControlPlaneConfig {
     /// Address of the admin API.
     #[serde(default = "ControlPlaneConfig::default_listen")]
     pub listen: SocketAddr,
-    /// Issuer of admin JWTs (inline keys only); absent: only the bootstrap token is accepted.
+    /// Issuer of admin JWTs (inline keys and/or a JWKS endpoint, as the gateway's issuers);
+    /// absent: only the bootstrap token is accepted.
     #[serde(default)]
     pub admin_issuer: Option<IssuerConfig>,
     /// Lifecycle rules.
@@ -201,11 +203,6 @@ impl ControlPlaneConfig {
                 "admin_issuer.audiences: name the audience of admin tokens, so that tokens the issuer gives for other services are not accepted".to_owned(),
             );
         }
-        if issuer.jwks.is_some() {
-            problems.push(
-                "admin_issuer.jwks: the admin issuer takes inline keys (`keys:`) only".to_owned(),
-            );
-        }
         let issuers = IndexMap::from([("admin_issuer".to_owned(), issuer.clone())]);
         let authenticator = canongate_policy::auth::compile(
             &AuthConfig::default(),
@@ -256,12 +253,19 @@ mod tests {
     }
 
     #[test]
-    fn the_admin_issuer_takes_inline_keys_only() {
+    fn the_admin_issuer_may_take_its_keys_from_a_jwks_endpoint() {
         let config: ControlPlaneConfig = serde_norway::from_str(
             "admin_issuer:\n  issuer: https://idp/\n  audiences: [admin]\n  jwks: {url: 'https://idp/jwks', algorithms: [ES256]}\n",
         )
         .unwrap();
-        let message = config.admin_authenticator().unwrap_err().to_string();
-        assert!(message.contains("admin_issuer.jwks"), "{message}");
+        let authenticator = config.admin_authenticator().unwrap().expect("an issuer");
+        assert_eq!(authenticator.jwks_endpoints().len(), 1);
+
+        let plain_http: ControlPlaneConfig = serde_norway::from_str(
+            "admin_issuer:\n  issuer: https://idp/\n  audiences: [admin]\n  jwks: {url: 'http://idp.example/jwks', algorithms: [ES256]}\n",
+        )
+        .unwrap();
+        let message = plain_http.admin_authenticator().unwrap_err().to_string();
+        assert!(message.contains("admin_issuer"), "{message}");
     }
 }

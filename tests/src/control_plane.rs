@@ -1,6 +1,6 @@
 //! Running the control plane (`canongate control-plane`) on a free port with its own data
-//! directory and an admin issuer whose key the test holds, so tests mint admin tokens for any
-//! role (or expired ones); killing it with SIGKILL and restarting it on the same data; and
+//! directory and an admin issuer whose key the test holds (inline, or published at a JWKS
+//! endpoint), so tests mint admin tokens for any role (or expired ones); killing it with SIGKILL and restarting it on the same data; and
 //! gateways that follow it.
 
 use std::net::SocketAddr;
@@ -48,16 +48,39 @@ impl ControlPlane {
     /// A control plane on a data directory `seed` fills first (given its path), once it answers
     /// `/healthz`.
     pub fn start_seeded(seed: impl FnOnce(&Path)) -> Self {
+        let key = SigningKey::generate(Algorithm::ES256).expect("admin key");
+        let issuer = json!({
+            "issuer": ADMIN_ISSUER,
+            "audiences": [ADMIN_AUDIENCE],
+            "keys": [{"kid": ADMIN_KID, "algorithm": "ES256", "jwk": key.jwk(Some(ADMIN_KID))}],
+        });
+        Self::start_with(seed, key, issuer)
+    }
+
+    /// A control plane whose admin issuer publishes its keys at `jwks_url` only (ES256; an
+    /// unknown `kid` refetches them at most once a second); `key` signs the tokens of
+    /// [`Self::token`] under the `kid` `admin-1`.
+    pub fn start_with_admin_jwks(key: SigningKey, jwks_url: &str) -> Self {
+        let issuer = json!({
+            "issuer": ADMIN_ISSUER,
+            "audiences": [ADMIN_AUDIENCE],
+            "jwks": {
+                "url": jwks_url,
+                "algorithms": ["ES256"],
+                "refresh_interval": "1h",
+                "min_refresh_interval": "1s",
+                "timeout": "1s",
+            },
+        });
+        Self::start_with(|_| (), key, issuer)
+    }
+
+    fn start_with(seed: impl FnOnce(&Path), key: SigningKey, admin_issuer: Value) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         seed(&dir.path().join("registry"));
-        let key = SigningKey::generate(Algorithm::ES256).expect("admin key");
         let settings = dir.path().join("control-plane.yaml");
         let document = json!({
-            "admin_issuer": {
-                "issuer": ADMIN_ISSUER,
-                "audiences": [ADMIN_AUDIENCE],
-                "keys": [{"kid": ADMIN_KID, "algorithm": "ES256", "jwk": key.jwk(Some(ADMIN_KID))}],
-            },
+            "admin_issuer": admin_issuer,
             "lifecycle": {"min_sunset_notice_days": 90},
             "limits": {"max_body_bytes": 1_048_576, "max_wait": "30s"},
         });
@@ -167,6 +190,13 @@ impl ControlPlane {
     /// An admin JWT for `tester` holding `roles`.
     pub fn token(&self, roles: &[&str]) -> String {
         self.token_as("tester", roles)
+    }
+
+    /// An admin JWT for `tester` holding `roles`, signed by `key` under `kid` (a key the admin
+    /// issuer may or may not publish).
+    pub fn token_signed_by(key: &SigningKey, kid: &str, roles: &[&str]) -> String {
+        let claims = tokens::claims(ADMIN_ISSUER, ADMIN_AUDIENCE, "tester", &roles.join(" "));
+        tokens::sign(key, Some(kid), &claims)
     }
 
     /// An admin JWT holding `roles` that expired an hour ago.

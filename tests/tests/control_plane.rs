@@ -4,11 +4,13 @@
 
 use std::time::{Duration, Instant};
 
+use canongate_policy::auth::{Algorithm, SigningKey};
 use canongate_tests::control_plane::{ControlPlane, contract};
 use canongate_tests::expect_problem;
 use canongate_tests::gateway::anonymous_client;
+use canongate_tests::issuer::MockIssuer;
 use canongate_tests::mock::MockSystem;
-use canongate_tests::wait_for;
+use canongate_tests::{tokens, wait_for};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -357,4 +359,39 @@ fn an_older_major_takes_maintenance_releases_while_a_newer_one_is_out() {
     // A new major cannot open below the published ones.
     let retroactive = expect_problem(publish("0.9.0", false), 409, "breaking-change");
     assert_eq!(retroactive["old_version"], "2.0.0", "{retroactive}");
+}
+
+#[test]
+fn admin_tokens_are_verified_with_the_keys_the_admin_issuer_publishes() {
+    let first = SigningKey::generate(Algorithm::ES256).expect("key");
+    let idp = MockIssuer::start(&tokens::jwks(&[("admin-1", &first)]));
+    let control_plane = ControlPlane::start_with_admin_jwks(first, &idp.jwks_url());
+    let status = |token: &str| {
+        control_plane
+            .send(Method::GET, "/teams", Some(token), None)
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status(&control_plane.token(&["viewer"])), 200);
+    assert_eq!(idp.fetches(), 1, "one fetch at start");
+
+    // The IdP rotates its key: the first token naming the new `kid` fetches the set again.
+    let second = SigningKey::generate(Algorithm::ES256).expect("key");
+    idp.rotate(&tokens::jwks(&[("admin-2", &second)]));
+    let rotated = ControlPlane::token_signed_by(&second, "admin-2", &["viewer"]);
+    wait_for(
+        "a token of the rotated key to be accepted",
+        Duration::from_secs(5),
+        || (status(&rotated) == 200).then_some(()),
+    );
+    // The retired key is gone with the set that dropped it.
+    assert_eq!(status(&control_plane.token(&["viewer"])), 401);
+
+    // While the IdP is down, the keys already fetched keep verifying.
+    idp.stop();
+    assert_eq!(status(&rotated), 200);
+    let unknown = SigningKey::generate(Algorithm::ES256).expect("key");
+    let stranger = ControlPlane::token_signed_by(&unknown, "admin-3", &["viewer"]);
+    let refused = control_plane.send(Method::GET, "/teams", Some(&stranger), None);
+    expect_problem(refused, 401, "unauthorized");
 }

@@ -1,16 +1,22 @@
 //! `canongate control-plane`: the registry's admin API on its SQLite store.
 //!
 //! The first start in an empty data directory mints the bootstrap admin token and prints it once
-//! on standard output; only its SHA-256 is stored. The process serves until SIGINT or SIGTERM,
+//! on standard output; only its SHA-256 is stored. An admin issuer with a JWKS endpoint has its
+//! keys fetched by the same fetcher the gateway uses for its issuers. The process serves until SIGINT or SIGTERM,
 //! finishing requests in flight.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use anyhow::Context;
+use canongate_registry::auth::KeyRefresh;
 use canongate_registry::config::ControlPlaneConfig;
 use canongate_registry::server::{self, Options, Prepared};
 
+use crate::jwks::JwksFetcher;
 use crate::logging::{self, LogFormat};
 
 /// Options of `canongate control-plane`.
@@ -30,9 +36,26 @@ pub struct Args {
     log_format: LogFormat,
 }
 
-/// Opens the store and prepares the API from the command's options.
+/// Opens the store and prepares the API from the command's options; an admin issuer with a JWKS
+/// endpoint gets its keys fetched now (bounded by the endpoint's timeout) and kept fresh.
 pub fn prepare(data: PathBuf, config: ControlPlaneConfig) -> anyhow::Result<Prepared> {
-    server::prepare(&Options { data, config }).context("the control plane cannot start")
+    let prepared =
+        server::prepare(&Options { data, config }).context("the control plane cannot start")?;
+    if let Some(issuer) = prepared.app.gatekeeper.issuer() {
+        let fetcher =
+            JwksFetcher::spawn(issuer).context("cannot start fetching the admin issuer's keys")?;
+        prepared.app.gatekeeper.set_key_refresh(Arc::new(fetcher));
+    }
+    Ok(prepared)
+}
+
+impl KeyRefresh for JwksFetcher {
+    fn refresh_for_unknown_kid(
+        &self,
+        issuer: usize,
+    ) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+        Box::pin(JwksFetcher::refresh_for_unknown_kid(self, issuer))
+    }
 }
 
 /// Announces a freshly minted bootstrap token, once.
