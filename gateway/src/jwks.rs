@@ -6,8 +6,8 @@
 //! `min_refresh_interval` while fetches fail). A fetch that fails or returns junk keeps the held
 //! keys in service and is recorded for readiness ([`Authenticator::jwks_status`]).
 //!
-//! When a token names an unknown `kid`, the proxy calls
-//! [`JwksFetcher::refresh_for_unknown_kid`]: at most one such fetch per endpoint runs per
+//! When a token names an unknown `kid`, the proxy (or the control plane, for its admin issuer)
+//! calls [`JwksFetcher::refresh_for_unknown_kid`]: at most one such fetch per endpoint runs per
 //! `min_refresh_interval`, and callers arriving while one is in flight wait for it and share its
 //! answer (single flight). Fetches run on the fetcher's own runtime, whichever runtime the caller
 //! is on. The thread holds the authenticator only weakly: it stops when the fetcher is dropped or

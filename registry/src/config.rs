@@ -6,7 +6,8 @@
 //!   issuer: https://idp.example.com/
 //!   audiences: [canongate-admin]
 //!   keys: [{kid: k1, algorithm: ES256, pem_file: admin-es256.pem}]
-//!   # or, keys the IdP rotates: jwks: {url: https://idp.example.com/jwks.json, algorithms: [ES256]}
+//!   # or keys the IdP rotates:
+//!   # jwks: {url: https://idp.example.com/jwks.json, algorithms: [ES256]}
 //! lifecycle:
 //!   min_sunset_notice_days: 90  # least notice between deprecation and sunset
 //! limits:
@@ -266,6 +267,9 @@ mod tests {
         )
         .unwrap();
         let message = plain_http.admin_authenticator().unwrap_err().to_string();
-        assert!(message.contains("admin_issuer"), "{message}");
+        assert!(
+            message.contains("admin_issuer.jwks.url") && message.contains("over https"),
+            "{message}"
+        );
     }
 }

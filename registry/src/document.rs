@@ -475,7 +475,7 @@ mod tests {
                     }),
                     publish: true,
                 };
-                let mut row = governance::draft("stock", &submission, None)?;
+                let mut row = governance::draft("stock", &submission, &[])?;
                 row.lifecycle = Lifecycle::Published;
                 versions::insert(tx, &row)
             })

@@ -4,9 +4,10 @@
 //!   line) and carry a semantic `info.version`; it is stored with its lint counts.
 //! * Publishing lints it (no error-level finding), checks that its `x-canongate` block agrees
 //!   with the registry (the API's domain and owner team, the domain's system of record), diffs it
-//!   against the latest published version of its major (of all versions, for a new major) and
+//!   against the latest published release of its major (of all versions, for a new major) and
 //!   applies the semver gate: a refusal carries the change list. Older majors thus take
-//!   maintenance releases while a newer major is out.
+//!   maintenance releases while a newer major is out; a retired major takes none, and a release
+//!   into a deprecated major keeps its deprecation.
 //! * Deprecation needs a successor that is published and greater, and a sunset date at least the
 //!   configured notice after the deprecation date.
 //! * Retiring before the sunset date needs an explicit override with a reason (architects only);
@@ -144,15 +145,25 @@ fn load(origin: &str, text: &str) -> Result<(Contract, Version), ApiError> {
     Ok((contract, version))
 }
 
-/// A new draft of `api` from `submission`; `latest` is the API's highest version, whose backend
-/// is reused when the submission names none.
+/// A new draft of `api` from `submission`. Without a backend in the submission it takes the one
+/// of the highest of `versions` in its own major (a maintenance release of an older major stays
+/// on that major's system), else of the highest of all.
 pub fn draft(
     api: &str,
     submission: &Submission,
-    latest: Option<&VersionRow>,
+    versions: &[VersionRow],
 ) -> Result<VersionRow, ApiError> {
     let (contract, semver) = load(&format!("{api} contract"), &submission.contract)?;
-    let backend = match (&submission.backend, latest) {
+    let highest = |same_major: bool| {
+        versions
+            .iter()
+            .filter(|other| !same_major || other.semver.major == semver.major)
+            .max_by(|a, b| a.semver.precedence(&b.semver))
+    };
+    let backend = match (
+        &submission.backend,
+        highest(true).or_else(|| highest(false)),
+    ) {
         (Some(backend), _) => backend.clone(),
         (None, Some(latest)) => Backend {
             system: latest.system.clone(),
@@ -241,6 +252,16 @@ pub fn publish(
     let (contract, _) = load(&origin, &row.contract)?;
     agree_with_registry(sql, api, &contract)?;
     let previous = baseline(versions, &row);
+    let line = previous.filter(|line| line.semver.major == row.semver.major);
+    if let Some(retired) = line.filter(|line| line.lifecycle == Lifecycle::Retired) {
+        return Err(ApiError::new(
+            Kind::LifecycleViolation,
+            format!(
+                "{} v{} is retired ({} is); publish into a newer major",
+                row.api, row.semver.major, retired.version
+            ),
+        ));
+    }
     let (changes, required_bump) = match previous {
         Some(previous) => {
             let old_origin = format!("{}@{}", previous.api, previous.version);
@@ -275,6 +296,9 @@ pub fn publish(
         None => (json!([]), None),
     };
     row.lifecycle = Lifecycle::Published;
+    if let Some(deprecated) = line.filter(|line| line.lifecycle == Lifecycle::Deprecated) {
+        inherit_deprecation(&mut row, deprecated);
+    }
     row.published_at = Some(now_rfc3339());
     Ok(Published {
         previous: previous.map(|previous| previous.version.clone()),
@@ -284,19 +308,34 @@ pub fn publish(
     })
 }
 
-/// The published version `row` is checked against: the latest published version of its major
+/// The published version `row` is checked against: the latest published release of its major
 /// (a maintenance release of an older major while a newer one is out: `1.5.0` after `2.0.0`
-/// is checked against `1.4.0`), or, opening a new major, the latest published version of all, so
-/// that a new major is always above every published one.
+/// is checked against `1.4.0`; pre-releases are passed over while the major has a release, so
+/// `1.5.0` after `1.5.0-rc.1` is still checked against `1.4.0`), else the latest published
+/// pre-release of its major, else, opening a new major, the latest published version of all,
+/// so that a new major is always above every published one.
 fn baseline<'a>(versions: &'a [VersionRow], row: &VersionRow) -> Option<&'a VersionRow> {
-    let latest = |same_major: bool| {
+    let latest = |same_major: bool, releases_only: bool| {
         versions
             .iter()
             .filter(|other| other.was_published())
             .filter(|other| !same_major || other.semver.major == row.semver.major)
+            .filter(|other| !releases_only || !other.semver.is_pre_release())
             .max_by(|a, b| a.semver.precedence(&b.semver))
     };
-    latest(true).or_else(|| latest(false))
+    latest(true, true)
+        .or_else(|| latest(true, false))
+        .or_else(|| latest(false, false))
+}
+
+/// A release into a deprecated major stays deprecated with the line's date, sunset and
+/// successor: a maintenance release cannot end an announced deprecation. (A retired major takes
+/// no releases at all.)
+fn inherit_deprecation(row: &mut VersionRow, line: &VersionRow) {
+    row.lifecycle = Lifecycle::Deprecated;
+    row.deprecated_on.clone_from(&line.deprecated_on);
+    row.sunset.clone_from(&line.sunset);
+    row.successor.clone_from(&line.successor);
 }
 
 /// The contract's `x-canongate` block must say what the registry says.

@@ -1,11 +1,12 @@
 //! Key material the admin API never shows to readers who cannot change it.
 //!
-//! An issuer may hold HMAC secrets (`secret_base64`, or a JWK's `k`); a JWK may also carry
-//! private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`). The store keeps them — gateways
-//! need them in their document — but [`redact_issuer`] replaces them with [`REDACTED`] in what
-//! a reader gets: in issuers read by a caller without the `security` role, and in the audit
-//! log's before and after of issuer changes for every caller (an audit trail says who changed
-//! what; it has no use for the keys themselves).
+//! An issuer may hold HMAC secrets (`secret_base64`, or a JWK's `k`). The store keeps them —
+//! gateways verify with them, so the snapshot carries them — but [`redact_issuer`] replaces
+//! them with [`REDACTED`] in issuers read by a caller without the `security` role, and in the
+//! audit log's before and after of issuer changes, as written and as read (an audit trail says
+//! who changed what; it has no use for the keys themselves). Private JWK members (`d`, `p`,
+//! `q`, `dp`, `dq`, `qi`, `oth`) are refused when an issuer is written; they are redacted too,
+//! should a store hold any.
 
 use serde_json::Value;
 

@@ -60,6 +60,9 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
 
 /// Opens the store and prepares the API state.
 pub fn prepare(options: &Options) -> anyhow::Result<Prepared> {
+    // Settings first: a start refused for them must not have minted (and lost) the bootstrap
+    // token, which is shown only once.
+    let issuer = options.config.admin_authenticator()?;
     let store = Store::open(&options.data)?;
     let minted = auth::mint_bootstrap_token();
     let bootstrap_token = store
@@ -77,7 +80,6 @@ pub fn prepare(options: &Options) -> anyhow::Result<Prepared> {
                 store.path().display()
             )
         })?;
-    let issuer = options.config.admin_authenticator()?;
     let routes = store.dry_run(|tx| {
         crate::document::check(tx, crate::document::Scope::Routes).map(|problems| {
             for problem in problems {

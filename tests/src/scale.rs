@@ -113,7 +113,7 @@ pub fn seed(data: &Path, scale: Scale, system_url: &str) {
                     }),
                     publish: true,
                 };
-                let mut row = governance::draft(&api, &submission, None)?;
+                let mut row = governance::draft(&api, &submission, &[])?;
                 row.lifecycle = Lifecycle::Published;
                 versions::insert(tx, &row)?;
             }

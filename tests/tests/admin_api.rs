@@ -892,14 +892,59 @@ fn issuer_key_material_is_shown_only_to_those_who_may_change_it() {
     let issuer = get("security", "/issuers/idp");
     assert_eq!(issuer["spec"]["keys"][0]["secret_base64"], SECRET);
 
+    // A symmetric JWK's `k` is a secret too; after an update neither the old secret nor the new
+    // one is in any answer a non-security reader gets, the audit log included.
+    const JWK_SECRET: &str = "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci1zZWNyZXQ";
+    let security = control_plane.token(&["security"]);
+    let updated = control_plane.send(
+        Method::PUT,
+        "/issuers/idp",
+        Some(&security),
+        Some(&json!({"spec": {
+            "issuer": "https://idp.test.invalid/",
+            "keys": [{"kid": "k1", "algorithm": "HS256", "jwk": {"kty": "oct", "k": JWK_SECRET}}],
+        }})),
+    );
+    assert_eq!(updated.status(), 200);
+    for path in [
+        "/issuers/idp",
+        "/issuers",
+        "/audit?entity=issuers/idp",
+        "/audit",
+    ] {
+        let token = control_plane.token(&["viewer"]);
+        let body = control_plane
+            .send(Method::GET, path, Some(&token), None)
+            .text()
+            .expect("body");
+        assert!(
+            !body.contains(SECRET) && !body.contains(JWK_SECRET),
+            "{path}: {body}"
+        );
+    }
+    let issuer = get("viewer", "/issuers/idp");
+    assert_eq!(
+        issuer["spec"]["keys"][0]["jwk"]["k"], "(redacted)",
+        "{issuer}"
+    );
+
     // The audit trail keeps who changed what, never the keys, whoever reads it.
     for role in ["security", "viewer"] {
         let audit = get(role, "/audit?entity=issuers/idp");
-        let entry = &audit["items"][0];
-        assert_eq!(entry["action"], "issuer.create", "{audit}");
+        let [created, updated] = [&audit["items"][0], &audit["items"][1]];
+        assert_eq!(created["action"], "issuer.create", "{audit}");
         assert_eq!(
-            entry["after"]["spec"]["keys"][0]["secret_base64"], "(redacted)",
-            "{role}: {entry}"
+            created["after"]["spec"]["keys"][0]["secret_base64"], "(redacted)",
+            "{role}: {created}"
+        );
+        assert_eq!(updated["action"], "issuer.update", "{audit}");
+        assert_eq!(
+            updated["before"]["spec"]["keys"][0]["secret_base64"], "(redacted)",
+            "{role}: {updated}"
+        );
+        assert_eq!(
+            updated["after"]["spec"]["keys"][0]["jwk"]["k"], "(redacted)",
+            "{role}: {updated}"
         );
     }
 
@@ -907,5 +952,5 @@ fn issuer_key_material_is_shown_only_to_those_who_may_change_it() {
     let gateway = control_plane.token(&["gateway"]);
     let snapshot = control_plane.send(Method::GET, "/snapshot", Some(&gateway), None);
     assert_eq!(snapshot.status(), 200);
-    assert!(snapshot.text().expect("body").contains(SECRET));
+    assert!(snapshot.text().expect("body").contains(JWK_SECRET));
 }

@@ -332,33 +332,77 @@ fn the_gateway_serves_its_last_known_good_document_while_the_control_plane_is_do
 fn an_older_major_takes_maintenance_releases_while_a_newer_one_is_out() {
     let control_plane = ControlPlane::start();
     control_plane.register_api("stock", "http://127.0.0.1:9");
-    control_plane.publish("stock", &contract("stock", "1.0.0", false));
-    control_plane.publish("stock", &contract("stock", "2.0.0", true));
-
-    // 1.1.0 adds an operation to the 1.x line: checked against 1.0.0, not 2.0.0.
-    let backport = control_plane.publish("stock", &contract("stock", "1.1.0", true));
-    assert_eq!(backport["previous"], "1.0.0", "{backport}");
-    assert_eq!(backport["required_bump"], "minor", "{backport}");
-
+    control_plane.admin(
+        Method::POST,
+        "/systems",
+        Some(&json!({"name": "sys-stock-2", "spec": {"connection": {"base_urls": ["http://127.0.0.1:10"]}}})),
+    );
     let architect = control_plane.token(&["architect"]);
+    let post = |path: &str, body: Value| {
+        control_plane.send(Method::POST, path, Some(&architect), Some(&body))
+    };
     let publish = |version: &str, with_create: bool| {
-        control_plane.send(
-            Method::POST,
+        post(
             "/apis/stock/versions",
-            Some(&architect),
-            Some(&json!({
-                "contract": contract("stock", version, with_create),
-                "backend": {"system": "sys-stock", "path_prefix": "/stock"},
-                "publish": true,
-            })),
+            json!({"contract": contract("stock", version, with_create), "publish": true}),
         )
     };
+    control_plane.publish("stock", &contract("stock", "1.0.0", false));
+    let v2 = post(
+        "/apis/stock/versions",
+        json!({
+            "contract": contract("stock", "2.0.0", true),
+            "backend": {"system": "sys-stock-2", "path_prefix": "/stock/v2"},
+            "publish": true,
+        }),
+    );
+    assert_eq!(v2.status(), 201);
+
+    // 1.1.0 adds an operation to the 1.x line: checked against 1.0.0, not 2.0.0, and served by
+    // the 1.x backend when it names none.
+    let backport: Value = publish("1.1.0", true).json().expect("JSON");
+    assert_eq!(backport["previous"], "1.0.0", "{backport}");
+    assert_eq!(backport["required_bump"], "minor", "{backport}");
+    assert_eq!(
+        backport["version"]["backend"]["system"], "sys-stock",
+        "{backport}"
+    );
+
     // Within a major, a release must be above the latest of that major.
     let behind = expect_problem(publish("1.0.1", true), 409, "breaking-change");
     assert_eq!(behind["old_version"], "1.1.0", "{behind}");
     // A new major cannot open below the published ones.
     let retroactive = expect_problem(publish("0.9.0", false), 409, "breaking-change");
     assert_eq!(retroactive["old_version"], "2.0.0", "{retroactive}");
+    // A pre-release does not open a door for breaking the release it precedes.
+    assert_eq!(publish("1.2.0-rc.1", true).status(), 201);
+    let broken = expect_problem(publish("1.2.0", false), 409, "breaking-change");
+    assert_eq!(broken["old_version"], "1.1.0", "{broken}");
+
+    // A release into a deprecated major stays deprecated, with the same sunset and successor.
+    let deprecated = post(
+        "/apis/stock/versions/1.1.0/deprecate",
+        json!({"sunset": "2030-01-31", "successor": "2.0.0"}),
+    );
+    assert_eq!(deprecated.status(), 200);
+    let patch: Value = publish("1.1.1", true).json().expect("JSON");
+    assert_eq!(patch["version"]["lifecycle"], "deprecated", "{patch}");
+    assert_eq!(patch["version"]["sunset"], "2030-01-31", "{patch}");
+    assert_eq!(patch["version"]["successor"], "2.0.0", "{patch}");
+
+    // A retired major takes no more releases.
+    let retired = post(
+        "/apis/stock/versions/1.1.1/retire",
+        json!({"override": true, "reason": "v1 is closed early"}),
+    );
+    assert_eq!(retired.status(), 200);
+    let refused = expect_problem(publish("1.1.2", true), 409, "lifecycle-violation");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("retired")),
+        "{refused}"
+    );
 }
 
 #[test]
@@ -384,14 +428,25 @@ fn admin_tokens_are_verified_with_the_keys_the_admin_issuer_publishes() {
         Duration::from_secs(5),
         || (status(&rotated) == 200).then_some(()),
     );
-    // The retired key is gone with the set that dropped it.
-    assert_eq!(status(&control_plane.token(&["viewer"])), 401);
+    // A token of the key the set dropped is refused (a fresh one: tokens already verified stay
+    // valid until they expire).
+    assert_eq!(
+        status(&control_plane.token_as("someone-else", &["viewer"])),
+        401
+    );
 
-    // While the IdP is down, the keys already fetched keep verifying.
-    idp.stop();
-    assert_eq!(status(&rotated), 200);
+    // Tokens naming unknown keys cost at most one fetch per `min_refresh_interval` (1s).
+    let fetched = idp.fetches();
     let unknown = SigningKey::generate(Algorithm::ES256).expect("key");
-    let stranger = ControlPlane::token_signed_by(&unknown, "admin-3", &["viewer"]);
-    let refused = control_plane.send(Method::GET, "/teams", Some(&stranger), None);
-    expect_problem(refused, 401, "unauthorized");
+    for kid in ["x-1", "x-2", "x-3", "x-4", "x-5"] {
+        let stranger = ControlPlane::token_signed_by(&unknown, kid, &["viewer"]);
+        let refused = control_plane.send(Method::GET, "/teams", Some(&stranger), None);
+        expect_problem(refused, 401, "unauthorized");
+    }
+    assert!(idp.fetches() <= fetched + 1, "{} fetches", idp.fetches());
+
+    // While the IdP is down, the keys already fetched keep verifying new tokens.
+    idp.stop();
+    let fresh = ControlPlane::token_signed_by(&second, "admin-2", &["architect"]);
+    assert_eq!(status(&fresh), 200);
 }

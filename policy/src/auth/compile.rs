@@ -272,11 +272,27 @@ fn compile_key(
             }
         }
         Source::Jwk(jwk) => {
+            if let Some(member) = private_jwk_member(jwk) {
+                report(
+                    at,
+                    format!(
+                        "the JWK holds the private member `{member}`: an issuer needs its public key only"
+                    ),
+                );
+                return None;
+            }
             Jwk::from_value(jwk).and_then(|jwk| VerifyingKey::from_jwk(algorithm, &jwk))
         }
         Source::Secret(secret) => VerifyingKey::from_base64_secret(algorithm, secret),
     };
     compiled.map_err(|error| report(at, error.to_string())).ok()
+}
+
+/// The first private-key member (RFC 7518 sections 6.2.2 and 6.3.2) a JWK holds, if any.
+fn private_jwk_member(jwk: &serde_json::Value) -> Option<&'static str> {
+    ["d", "p", "q", "dp", "dq", "qi", "oth"]
+        .into_iter()
+        .find(|member| jwk.get(member).is_some())
 }
 
 fn read_pem_file(path: &Path) -> Result<Vec<u8>, String> {

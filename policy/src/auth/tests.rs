@@ -516,3 +516,28 @@ fn a_rebuilt_authenticator_starts_from_the_keys_of_the_same_endpoint() {
         "another endpoint's keys are not borrowed"
     );
 }
+
+#[test]
+fn a_jwk_holding_private_members_is_refused() {
+    let key = signing_key(Algorithm::ES256);
+    let mut config = key_config(&key, Some("k1"));
+    let mut jwk = key.jwk(Some("k1"));
+    jwk["d"] = json!("cHJpdmF0ZQ");
+    config.jwk = Some(jwk);
+    config.pem = None;
+    config.secret_base64 = None;
+    let issuers = indexmap::IndexMap::from([("idp".to_owned(), issuer(vec![config]))]);
+    let mut problems = Vec::new();
+    super::compile(
+        &AuthConfig::default(),
+        &issuers,
+        std::path::Path::new("."),
+        &mut |at, message| problems.push(format!("{at}: {message}")),
+    );
+    assert_eq!(
+        problems,
+        [
+            "issuers.idp.keys[0].jwk: the JWK holds the private member `d`: an issuer needs its public key only"
+        ]
+    );
+}

@@ -101,7 +101,8 @@ pub async fn list(
     ))
 }
 
-/// An entry of an issuer change with the issuer's key material redacted (for every reader).
+/// An entry of an issuer change with the issuer's key material redacted (for every reader;
+/// entries are written redacted, and this covers those a store held before).
 fn without_issuer_keys(mut entry: Value) -> Value {
     let is_issuer = entry["entity"]
         .as_str()

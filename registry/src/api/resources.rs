@@ -65,13 +65,18 @@ fn representation(record: &Record) -> Value {
     json!({"name": record.name, "spec": record.spec})
 }
 
-/// The representation a reader gets: an issuer's key material only for those who may change it.
-fn shown(kind: ResourceKind, record: &Record, caller: &Caller) -> Value {
+/// The representation a reader gets: an issuer's key material only when `with_secrets`.
+fn shown(kind: ResourceKind, record: &Record, with_secrets: bool) -> Value {
     let mut shown = representation(record);
-    if kind == ResourceKind::Issuer && !caller.principal.sees_secrets() {
+    if kind == ResourceKind::Issuer && !with_secrets {
         secrets::redact_issuer_representation(&mut shown);
     }
     shown
+}
+
+/// The representation the audit log keeps: never an issuer's key material.
+fn audited(kind: ResourceKind, record: &Record) -> Value {
+    shown(kind, record, false)
 }
 
 fn entity(kind: ResourceKind, name: &str) -> String {
@@ -113,6 +118,7 @@ async fn list(
     query: Params,
 ) -> Result<Response, ApiError> {
     caller.principal.allow(Permission::Read)?;
+    let with_secrets = caller.principal.sees_secrets();
     let (limit, cursor) = super::page_params(&super::params(query)?)?;
     let mut records = read(&app, move |sql| {
         resources::page(sql, kind.collection(), cursor.as_deref(), limit + 1)
@@ -125,7 +131,7 @@ async fn list(
     Ok(super::page(
         records
             .iter()
-            .map(|record| shown(kind, record, &caller))
+            .map(|record| shown(kind, record, with_secrets))
             .collect(),
         next.flatten(),
     ))
@@ -141,7 +147,7 @@ async fn fetch(
     let record = existing(&app, kind, name).await?;
     Ok(tagged(
         StatusCode::OK,
-        &shown(kind, &record, &caller),
+        &shown(kind, &record, caller.principal.sees_secrets()),
         record.etag,
     ))
 }
@@ -166,12 +172,11 @@ async fn create(
     let record = change(&app, actor, move |tx| {
         let record = resources::insert(tx, kind.collection(), &name, &spec)?;
         accept(tx, scope(kind, &name), false)?;
-        let after = representation(&record);
         tx.audit(
             &format!("{}.create", kind.singular()),
             &entity(kind, &name),
             None,
-            Some(&after),
+            Some(&audited(kind, &record)),
         )?;
         Ok(record)
     })
@@ -214,8 +219,8 @@ async fn update(
         tx.audit(
             &format!("{}.update", kind.singular()),
             &entity(kind, &name),
-            Some(&representation(&current)),
-            Some(&representation(&record)),
+            Some(&audited(kind, &current)),
+            Some(&audited(kind, &record)),
         )?;
         Ok(record)
     })
@@ -244,7 +249,7 @@ async fn remove(
         tx.audit(
             &format!("{}.delete", kind.singular()),
             &entity(kind, &name),
-            Some(&representation(&current)),
+            Some(&audited(kind, &current)),
             None,
         )
     })

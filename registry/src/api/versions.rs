@@ -114,7 +114,7 @@ async fn create(
     let (body, etag, location) = change(&app, actor, move |tx| {
         let spec = owned_in(tx, &api, &principal)?;
         let existing = versions::of_api(&tx.sql, &api)?;
-        let mut draft = governance::draft(&api, &submission, existing.last())?;
+        let mut draft = governance::draft(&api, &submission, &existing)?;
         draft.etag = versions::insert(tx, &draft)?;
         let location = format!("/api/v1/apis/{api}/versions/{}", draft.version);
         let at = entity(&api, &draft.version);
@@ -164,7 +164,7 @@ async fn update(
         let current = version_in(tx, &api, &version)?;
         check_if_match(&headers, current.etag)?;
         governance::editable(&current)?;
-        let mut next = governance::draft(&api, &submission, Some(&current))?;
+        let mut next = governance::draft(&api, &submission, std::slice::from_ref(&current))?;
         if next.version != current.version {
             return Err(ApiError::field(
                 "contract:/info/version",
