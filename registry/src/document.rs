@@ -2,8 +2,9 @@
 //!
 //! [`build`] reads the stored state in one read transaction and writes a `GatewayConfig`:
 //! systems, issuers, tiers and consumers as stored; for each API, per major version, the
-//! highest version that was ever published with its lifecycle and deprecation notice, its
-//! contract carried inline so the document is self-contained. Drafts never appear, and a
+//! highest release that was ever published (a pre-release only while the major has no release)
+//! with its lifecycle and deprecation notice, its contract carried inline so the document is
+//! self-contained. Drafts never appear, and a
 //! consumer's subscriptions to APIs with nothing published are left out.
 //!
 //! [`check`] is the acceptance test of every change, run inside its transaction: references
@@ -284,12 +285,18 @@ fn assemble(
     })
 }
 
-/// Per API with something published, per major, the highest version ever published.
+/// Per API with something published, per major, the highest release ever published (the
+/// highest pre-release while the major has no release: a release candidate never displaces the
+/// release it is a candidate for).
 fn served_apis(state: &State, published: &[VersionRow]) -> IndexMap<String, ApiConfig> {
     let mut highest: BTreeMap<(&str, u64), &VersionRow> = BTreeMap::new();
+    let rank = |row: &VersionRow| !row.semver.is_pre_release();
     for row in published {
         let slot = highest.entry((&row.api, row.semver.major)).or_insert(row);
-        if row.semver.precedence(&slot.semver).is_gt() {
+        let better = rank(row)
+            .cmp(&rank(slot))
+            .then_with(|| row.semver.precedence(&slot.semver));
+        if better.is_gt() {
             *slot = row;
         }
     }

@@ -374,10 +374,22 @@ fn an_older_major_takes_maintenance_releases_while_a_newer_one_is_out() {
     // A new major cannot open below the published ones.
     let retroactive = expect_problem(publish("0.9.0", false), 409, "breaking-change");
     assert_eq!(retroactive["old_version"], "2.0.0", "{retroactive}");
-    // A pre-release does not open a door for breaking the release it precedes.
+    // A pre-release does not open a door for breaking the release it precedes, and the
+    // gateways keep serving the release on /v1.
     assert_eq!(publish("1.2.0-rc.1", true).status(), 201);
     let broken = expect_problem(publish("1.2.0", false), 409, "breaking-change");
     assert_eq!(broken["old_version"], "1.1.0", "{broken}");
+    let gateway = control_plane.token(&["gateway"]);
+    let snapshot: Value = control_plane
+        .send(Method::GET, "/snapshot", Some(&gateway), None)
+        .json()
+        .expect("JSON");
+    let served = snapshot["apis"]["stock"]["versions"].to_string();
+    assert!(
+        served.contains("version: 1.1.0") && served.contains("version: 2.0.0"),
+        "{served}"
+    );
+    assert!(!served.contains("1.2.0-rc.1"), "{served}");
 
     // A release into a deprecated major stays deprecated, with the same sunset and successor.
     let deprecated = post(
