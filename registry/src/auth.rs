@@ -187,7 +187,8 @@ impl Gatekeeper {
         let _ = self.refresh.set(refresh);
     }
 
-    /// The caller of a request with this `Authorization` value, at `now_unix`; 401 otherwise.
+    /// The caller of a request with this `Authorization` value, at `now_unix` (a token retried
+    /// after a key fetch at the clock's time then); 401 otherwise.
     pub async fn authenticate(
         &self,
         authorization: Option<&str>,

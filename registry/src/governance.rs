@@ -4,12 +4,14 @@
 //!   line) and carry a semantic `info.version`; it is stored with its lint counts.
 //! * Publishing lints it (no error-level finding), checks that its `x-canongate` block agrees
 //!   with the registry (the API's domain and owner team, the domain's system of record), diffs it
-//!   against the latest published release of its major (of all versions, for a new major) and
+//!   against the latest published release of its major (its latest pre-release while it has no
+//!   release; the latest version of all, for a new major) and
 //!   applies the semver gate: a refusal carries the change list. Older majors thus take
 //!   maintenance releases while a newer major is out; a retired major takes none, and a release
 //!   into a deprecated major keeps its deprecation.
-//! * Deprecation needs a successor that is published and greater, and a sunset date at least the
-//!   configured notice after the deprecation date.
+//! * Deprecation needs a successor that is published and of a later major (gateways serve one
+//!   version per major), and a sunset date at least the configured notice after the deprecation
+//!   date.
 //! * Retiring before the sunset date needs an explicit override with a reason (architects only);
 //!   the override is its own audit action.
 
@@ -53,7 +55,8 @@ pub struct Backend {
 pub struct Submission {
     /// OpenAPI 3.0 text, YAML or JSON.
     pub contract: String,
-    /// Where it is served; default: the API's latest version's backend.
+    /// Where it is served; default: the backend of the highest version of the same major, else
+    /// of the highest version.
     #[serde(default)]
     pub backend: Option<Backend>,
     /// Publish it at once (creation only).
@@ -428,16 +431,16 @@ pub fn deprecate(
                 format!("{} has no version `{}`", row.api, request.successor),
             )
         })?;
-    if successor.lifecycle != Lifecycle::Published
-        || !successor.semver.precedence(&row.semver).is_gt()
-    {
+    if successor.lifecycle != Lifecycle::Published || successor.semver.major <= row.semver.major {
+        // Gateways serve one version per major: the successor is the next major's path.
         return Err(ApiError::field(
             "/successor",
             format!(
-                "the successor must be a published version greater than {}; {} is {}",
-                row.version,
+                "the successor must be a published version of a later major than v{}; {} is {} v{}",
+                row.semver.major,
                 successor.version,
-                successor.lifecycle.as_str()
+                successor.lifecycle.as_str(),
+                successor.semver.major
             ),
         ));
     }

@@ -1,5 +1,5 @@
-//! Starting the control plane: open the store (minting the bootstrap token at the first start),
-//! compile the admin issuer, bind the admin API and serve it.
+//! Starting the control plane: compile the admin issuer, open the store (minting the bootstrap
+//! token at the first start), bind the admin API and serve it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -391,15 +391,23 @@ fn an_older_major_takes_maintenance_releases_while_a_newer_one_is_out() {
     );
     assert!(!served.contains("1.2.0-rc.1"), "{served}");
 
+    // Gateways serve one version per major: a successor is a later major's.
+    let same_major = post(
+        "/apis/stock/versions/1.1.0/deprecate",
+        json!({"sunset": "2099-01-31", "successor": "1.2.0-rc.1"}),
+    );
+    let problem = expect_problem(same_major, 422, "validation-failed");
+    assert_eq!(problem["errors"][0]["field"], "/successor", "{problem}");
+
     // A release into a deprecated major stays deprecated, with the same sunset and successor.
     let deprecated = post(
         "/apis/stock/versions/1.1.0/deprecate",
-        json!({"sunset": "2030-01-31", "successor": "2.0.0"}),
+        json!({"sunset": "2099-01-31", "successor": "2.0.0"}),
     );
     assert_eq!(deprecated.status(), 200);
     let patch: Value = publish("1.1.1", true).json().expect("JSON");
     assert_eq!(patch["version"]["lifecycle"], "deprecated", "{patch}");
-    assert_eq!(patch["version"]["sunset"], "2030-01-31", "{patch}");
+    assert_eq!(patch["version"]["sunset"], "2099-01-31", "{patch}");
     assert_eq!(patch["version"]["successor"], "2.0.0", "{patch}");
 
     // A retired major takes no more releases.

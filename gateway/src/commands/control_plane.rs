@@ -36,17 +36,21 @@ pub struct Args {
     log_format: LogFormat,
 }
 
-/// Opens the store and prepares the API from the command's options; an admin issuer with a JWKS
-/// endpoint gets its keys fetched now (bounded by the endpoint's timeout) and kept fresh.
+/// Opens the store and prepares the API from the command's options.
 pub fn prepare(data: PathBuf, config: ControlPlaneConfig) -> anyhow::Result<Prepared> {
-    let prepared =
-        server::prepare(&Options { data, config }).context("the control plane cannot start")?;
+    server::prepare(&Options { data, config }).context("the control plane cannot start")
+}
+
+/// Starts fetching the keys of an admin issuer with a JWKS endpoint: fetched now (bounded by the
+/// endpoint's timeout) and kept fresh. Call it after [`announce`], so that a failure here never
+/// loses a bootstrap token just minted.
+pub fn fetch_admin_keys(prepared: &Prepared) -> anyhow::Result<()> {
     if let Some(issuer) = prepared.app.gatekeeper.issuer() {
         let fetcher =
             JwksFetcher::spawn(issuer).context("cannot start fetching the admin issuer's keys")?;
         prepared.app.gatekeeper.set_key_refresh(Arc::new(fetcher));
     }
-    Ok(prepared)
+    Ok(())
 }
 
 impl KeyRefresh for JwksFetcher {
@@ -78,6 +82,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let listen = config.listen;
     let prepared = prepare(args.data.clone(), config)?;
     announce(&prepared);
+    fetch_admin_keys(&prepared)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -3,8 +3,8 @@
 //!
 //! `publish` and `draft` send the contract file's text to `POST /apis/{api}/versions` with
 //! `"publish": true` or `false`, and a `backend` only when `--system` names one (without it the
-//! control plane keeps the backend of the API's latest version); the version is the contract's
-//! `info.version`. A published version is printed with the changes the control plane accepted,
+//! control plane takes the backend of the highest version of the same major, else of the
+//! latest); the version is the contract's `info.version`. A published version is printed with the changes the control plane accepted,
 //! one per line; a publish the semver gate refuses is a `breaking-change` problem, printed with
 //! every change (see [`super::problem`]). `deprecate` and `retire` post to the version's lifecycle
 //! endpoints. `list` prints one API's versions, or every API's (following every page of
@@ -45,7 +45,8 @@ pub struct SubmitArgs {
     /// The API the version belongs to.
     #[arg(long, value_name = "NAME")]
     api: String,
-    /// The system that serves the version (default: the backend of the API's latest version).
+    /// The system that serves the version (default: the backend of the highest version of the
+    /// same major, else of the latest).
     #[arg(long, value_name = "SYSTEM")]
     system: Option<String>,
     /// The path prefix on the system, e.g. `/erp/inventory`.
