@@ -195,7 +195,7 @@ fn lifecycle_rules_guard_deprecation_and_retirement() {
     };
     let problem = expect_problem(
         deprecate(
-            json!({"sunset": "2027-06-01", "successor": "2.0.0", "deprecated_on": "2026-12-01"}),
+            json!({"sunset": "2099-06-01", "successor": "2.0.0", "deprecated_on": "2098-12-01"}),
         ),
         422,
         "validation-failed",
@@ -204,7 +204,7 @@ fn lifecycle_rules_guard_deprecation_and_retirement() {
     control_plane.publish("stock", &contract("stock", "2.0.0", true));
     let problem = expect_problem(
         deprecate(
-            json!({"sunset": "2027-01-01", "successor": "2.0.0", "deprecated_on": "2026-12-01"}),
+            json!({"sunset": "2099-01-01", "successor": "2.0.0", "deprecated_on": "2098-12-01"}),
         ),
         422,
         "validation-failed",
