@@ -452,10 +452,10 @@ impl Snapshot {
             });
         }
         Ok(Snapshot {
-            revision: match (&config.revision, fingerprint) {
-                (Some(revision), _) => revision.clone(),
-                (None, fingerprint) => fingerprint.unwrap_or_default().revision(),
-            },
+            revision: config
+                .revision
+                .clone()
+                .unwrap_or_else(|| fingerprint.unwrap_or_default().revision()),
             listeners: config.listeners.clone(),
             http: config.http,
             systems: systems.into_vec(),
@@ -510,8 +510,6 @@ fn default_major(policy: DefaultVersion, versions: &[ApiVersion]) -> Result<Opti
     }
 }
 
-/// Loads a version's contract from its file (relative to `base_dir`) or from the document; `at`,
-/// the version's place in the document, names an inline contract that has no origin.
 /// How messages name a version's contract: its file as written, or an inline contract's origin
 /// (`at`, the version's place in the document, when it has none).
 fn contract_name<'a>(source: &'a ContractSource, at: &'a str) -> Cow<'a, str> {

@@ -1,11 +1,11 @@
 //! The gateway document the registry compiles: what every following gateway runs.
 //!
-//! [`build`] reads the stored state in one read transaction and writes a `GatewayConfig`:
-//! systems, issuers, tiers and consumers as stored; for each API, per major version, the
+//! [`build_json`] reads the stored state in one read transaction and writes the gateway document
+//! as JSON: systems, issuers, tiers and consumers as stored; for each API, per major version, the
 //! highest release that was ever published (a pre-release only while the major has no release)
 //! with its lifecycle and deprecation notice, its contract carried inline so the document is
-//! self-contained. Drafts never appear, and a
-//! consumer's subscriptions to APIs with nothing published are left out.
+//! self-contained. Drafts never appear, and a consumer's subscriptions to APIs with nothing
+//! published are left out.
 //!
 //! [`check`] is the acceptance test of every change, run inside its transaction: references
 //! between resources must resolve, and the document must compile exactly as a gateway would

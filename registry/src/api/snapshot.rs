@@ -19,6 +19,7 @@ use serde_json::json;
 use super::{Caller, Params, Shared};
 use crate::auth::Permission;
 use crate::problem::{ApiError, Kind};
+use crate::store::lock;
 
 /// A compiled document, ready to send.
 #[derive(Debug)]
@@ -167,10 +168,6 @@ pub async fn prebuild(app: Shared) {
             return;
         }
     }
-}
-
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
 /// `GET /api/v1/gateways`: every gateway seen, with the revision it runs; `connected` while it
